@@ -1,0 +1,269 @@
+// The alskit._core extension: argument checks, GIL release and error mapping around the
+// kernels of cpp/include/alskit. Built once per instruction-set variant (ALSKIT_MODULE_NAME).
+#include "alskit/csr.hpp"
+#include "alskit/fold_in.hpp"
+#include "alskit/gram.hpp"
+#include "alskit/parallel.hpp"
+#include "arrays.hpp"
+
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <string>
+
+namespace alskit::bindings {
+namespace {
+
+using py::arg;
+
+int check_threads(int threads) {
+    if (threads < 0) throw py::value_error("threads must be >= 0 (0 means all available)");
+    return threads;
+}
+
+const char* isa_name() {
+#if defined(__AVX2__) && defined(__FMA__)
+    return "avx2";
+#else
+    return "baseline";
+#endif
+}
+
+bool cpu_supports_avx2() {
+#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    return false;
+#endif
+}
+
+/// Fully validates a CSR (structure, index ranges, finite values) with the GIL released.
+template <class Scalar, class Ptr>
+void validate(const CsrView<Scalar, Ptr>& view) {
+    py::gil_scoped_release release;
+    validate_csr(view, "");
+}
+
+void validate_csr_py(const py::object& indptr, const py::object& indices, const py::object& values,
+                     Index ncols) {
+    const CsrArrays csr = csr_arrays(indptr, indices, values, ncols, true);
+    dispatch(csr.value, csr.ptr, [&](auto s, auto p) {
+        validate(csr.view<decltype(s), decltype(p)>());
+    });
+}
+
+py::tuple transpose_csr_py(const py::object& indptr, const py::object& indices,
+                           const py::object& values, Index ncols, int threads) {
+    const CsrArrays csr = csr_arrays(indptr, indices, values, ncols, true);
+    check_threads(threads);
+    return dispatch(csr.value, csr.ptr, [&](auto s, auto p) -> py::tuple {
+        using Scalar = decltype(s);
+        using Ptr = decltype(p);
+        const auto view = csr.view<Scalar, Ptr>();
+        validate(view);
+        const py::ssize_t nnz = view.row_begin(view.nrows) - view.row_begin(0);
+        py::array_t<Ptr> out_indptr(ncols + 1);
+        py::array_t<std::int32_t> out_indices(nnz);
+        py::object out_values = py::none();
+        Scalar* values_ptr = nullptr;
+        if (csr.values) {
+            py::array_t<Scalar> v(out_indices.shape(0));
+            values_ptr = v.mutable_data();
+            out_values = v;
+        }
+        Ptr* indptr_ptr = out_indptr.mutable_data();
+        std::int32_t* indices_ptr = out_indices.mutable_data();
+        {
+            py::gil_scoped_release release;
+            transpose_csr(view, indptr_ptr, indices_ptr, values_ptr, threads);
+        }
+        return py::make_tuple(out_indptr, out_indices, out_values);
+    });
+}
+
+py::array gram_py(const py::object& factors_obj, double reg, int threads) {
+    const py::array factors = require_array(factors_obj, "factors", 2);
+    const ValueType type = value_type(factors, "factors");
+    check_threads(threads);
+    return dispatch(type, PtrType::int32, [&](auto s, auto) -> py::array {
+        using Scalar = decltype(s);
+        const auto y = const_matrix<Scalar>(factors);
+        SquareMatrix<Scalar> g;
+        {
+            py::gil_scoped_release release;
+            g = gram<Scalar>(y, static_cast<Scalar>(reg), threads);
+        }
+        py::array_t<Scalar> out({g.rows(), g.cols()});
+        std::copy(g.data(), g.data() + g.size(), out.mutable_data());  // symmetric: order-free
+        return out;
+    });
+}
+
+/// The checks shared by every half-epoch: a valid CSR, a writeable left matrix and a right
+/// matrix of the same dtype.
+struct HalfEpochArgs {
+    CsrArrays csr;
+    py::array left, right;
+};
+
+HalfEpochArgs half_epoch_args(const py::object& indptr, const py::object& indices,
+                              const py::object& values, const py::object& left,
+                              const py::object& right, int threads) {
+    HalfEpochArgs a;
+    a.right = require_array(right, "right", 2);
+    a.csr = csr_arrays(indptr, indices, values, a.right.shape(0));
+    a.left = require_array(left, "left", 2);
+    require_writeable(a.left, "left");
+    require_value_type(a.left, a.csr.value, "left");
+    require_value_type(a.right, a.csr.value, "right");
+    require_shape(a.left, a.csr.indptr.shape(0) - 1, a.right.shape(1), "left");
+    check_threads(threads);
+    return a;
+}
+
+double explicit_half_epoch_py(const py::object& indptr, const py::object& indices,
+                              const py::object& values, py::object left, const py::object& right,
+                              double reg, int threads) {
+    HalfEpochArgs a = half_epoch_args(indptr, indices, values, left, right, threads);
+    if (!(reg >= 0)) throw py::value_error("reg must be non-negative");
+    return dispatch(a.csr.value, a.csr.ptr, [&](auto s, auto p) {
+        using Scalar = decltype(s);
+        const auto view = a.csr.view<Scalar, decltype(p)>();
+        validate(view);
+        auto l = mutable_matrix<Scalar>(a.left);
+        const auto r = const_matrix<Scalar>(a.right);
+        py::gil_scoped_release release;
+        return explicit_half_epoch(view, l, r, static_cast<Scalar>(reg), threads);
+    });
+}
+
+ImplicitSolver parse_solver(const std::string& solver) {
+    if (solver == "cholesky") return ImplicitSolver::cholesky;
+    if (solver == "cg") return ImplicitSolver::conjugate_gradient;
+    throw py::value_error("solver must be 'cholesky' or 'cg', got '" + solver + "'");
+}
+
+py::array require_gram(const py::object& gram_obj, ValueType type, py::ssize_t k) {
+    py::array g = require_array(gram_obj, "gram", 2);
+    require_value_type(g, type, "gram");
+    require_shape(g, k, k, "gram");
+    return g;
+}
+
+double implicit_half_epoch_py(const py::object& indptr, const py::object& indices,
+                              const py::object& values, py::object left, const py::object& right,
+                              const py::object& gram_obj, const std::string& solver, int cg_steps,
+                              int threads) {
+    HalfEpochArgs a = half_epoch_args(indptr, indices, values, left, right, threads);
+    const py::array g = require_gram(gram_obj, a.csr.value, a.right.shape(1));
+    const ImplicitSolver method = parse_solver(solver);
+    if (cg_steps < 1) throw py::value_error("cg_steps must be at least 1");
+    return dispatch(a.csr.value, a.csr.ptr, [&](auto s, auto p) {
+        using Scalar = decltype(s);
+        const auto view = a.csr.view<Scalar, decltype(p)>();
+        validate(view);
+        auto l = mutable_matrix<Scalar>(a.left);
+        const auto r = const_matrix<Scalar>(a.right);
+        const ConstSquareMap<Scalar> gm(static_cast<const Scalar*>(g.data()), g.shape(0),
+                                        g.shape(1));
+        py::gil_scoped_release release;
+        return implicit_half_epoch(view, l, r, gm, method, cg_steps, threads);
+    });
+}
+
+py::array fold_in_explicit_py(const py::object& indptr, const py::object& indices,
+                              const py::object& values, const py::object& right_obj, double reg,
+                              int threads) {
+    const py::array right = require_array(right_obj, "right", 2);
+    const CsrArrays csr = csr_arrays(indptr, indices, values, right.shape(0));
+    require_value_type(right, csr.value, "right");
+    if (!(reg >= 0)) throw py::value_error("reg must be non-negative");
+    check_threads(threads);
+    return dispatch(csr.value, csr.ptr, [&](auto s, auto p) -> py::array {
+        using Scalar = decltype(s);
+        const auto view = csr.view<Scalar, decltype(p)>();
+        validate(view);
+        py::array_t<Scalar> out({static_cast<py::ssize_t>(view.nrows), right.shape(1)});
+        py::array out_array = out;
+        auto o = mutable_matrix<Scalar>(out_array);
+        const auto r = const_matrix<Scalar>(right);
+        {
+            py::gil_scoped_release release;
+            fold_in_explicit(view, r, static_cast<Scalar>(reg), o, threads);
+        }
+        return out;
+    });
+}
+
+py::array fold_in_implicit_py(const py::object& indptr, const py::object& indices,
+                              const py::object& values, const py::object& right_obj,
+                              const py::object& gram_obj, int threads) {
+    const py::array right = require_array(right_obj, "right", 2);
+    const CsrArrays csr = csr_arrays(indptr, indices, values, right.shape(0));
+    require_value_type(right, csr.value, "right");
+    const py::array g = require_gram(gram_obj, csr.value, right.shape(1));
+    check_threads(threads);
+    return dispatch(csr.value, csr.ptr, [&](auto s, auto p) -> py::array {
+        using Scalar = decltype(s);
+        const auto view = csr.view<Scalar, decltype(p)>();
+        validate(view);
+        py::array_t<Scalar> out({static_cast<py::ssize_t>(view.nrows), right.shape(1)});
+        py::array out_array = out;
+        auto o = mutable_matrix<Scalar>(out_array);
+        const auto r = const_matrix<Scalar>(right);
+        const ConstSquareMap<Scalar> gm(static_cast<const Scalar*>(g.data()), g.shape(0),
+                                        g.shape(1));
+        {
+            py::gil_scoped_release release;
+            fold_in_implicit(view, r, gm, o, threads);
+        }
+        return out;
+    });
+}
+
+}  // namespace
+}  // namespace alskit::bindings
+
+PYBIND11_MODULE(ALSKIT_MODULE_NAME, m) {
+    using namespace alskit::bindings;
+    namespace core = alskit;
+    m.doc() = "alskit native core: ALS half-epochs, Gram matrices, fold-in and CSR utilities.";
+
+    static py::exception<core::NumericalError> numerical_error(m, "NumericalError",
+                                                               PyExc_FloatingPointError);
+    py::register_exception_translator([](std::exception_ptr p) {
+        try {
+            if (p) std::rethrow_exception(p);
+        } catch (const core::InvalidArgument& e) {
+            py::set_error(PyExc_ValueError, e.what());
+        } catch (const core::NumericalError& e) {
+            py::set_error(numerical_error, e.what());
+        }
+    });
+
+    m.def("openmp_enabled", &core::openmp_enabled, "Whether the kernels were built with OpenMP.");
+    m.def("max_threads", &core::max_threads, "Threads a kernel uses when threads=0.");
+    m.def("isa", &isa_name, "Instruction set this module was compiled for.");
+    m.def("cpu_supports_avx2", &cpu_supports_avx2, "Whether this CPU has AVX2 and FMA.");
+    m.def("validate_csr", &validate_csr_py, arg("indptr"), arg("indices"), arg("values"),
+          arg("ncols"), "Raise ValueError naming the first problem of a CSR matrix.");
+    m.def("transpose_csr", &transpose_csr_py, arg("indptr"), arg("indices"), arg("values"),
+          arg("ncols"), py::kw_only(), arg("threads") = 0,
+          "Transpose a CSR matrix; returns (indptr, indices, values or None).");
+    m.def("gram", &gram_py, arg("factors"), arg("reg"), py::kw_only(), arg("threads") = 0,
+          "Return factorsᵀ·factors + reg·I (deterministic for any thread count).");
+    m.def("explicit_half_epoch", &explicit_half_epoch_py, arg("indptr"), arg("indices"),
+          arg("values"), arg("left"), arg("right"), arg("reg"), py::kw_only(),
+          arg("threads") = 0,
+          "Solve every row of `left` in place for explicit (ALS-WR) ALS; returns Σ‖Δrow‖².");
+    m.def("implicit_half_epoch", &implicit_half_epoch_py, arg("indptr"), arg("indices"),
+          arg("values"), arg("left"), arg("right"), arg("gram"), py::kw_only(),
+          arg("solver") = "cholesky", arg("cg_steps") = 3, arg("threads") = 0,
+          "Solve every row of `left` in place for implicit (HKV) ALS; returns Σ‖Δrow‖².");
+    m.def("fold_in_explicit", &fold_in_explicit_py, arg("indptr"), arg("indices"), arg("values"),
+          arg("right"), arg("reg"), py::kw_only(), arg("threads") = 0,
+          "Embeddings of new rows from residual ratings over `right`.");
+    m.def("fold_in_implicit", &fold_in_implicit_py, arg("indptr"), arg("indices"), arg("values"),
+          arg("right"), arg("gram"), py::kw_only(), arg("threads") = 0,
+          "Embeddings of new rows from confidence weights over `right`, given its Gram.");
+}

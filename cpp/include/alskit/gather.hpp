@@ -1,0 +1,37 @@
+// Gathering one CSR row's fixed-side factor rows into a dense, cache-sized buffer.
+#pragma once
+
+#include "alskit/types.hpp"
+
+#include <algorithm>
+
+namespace alskit {
+
+/// The per-row rank-n update Σ_j w_j q_j q_jᵀ is computed as one dense product XᵀX over the
+/// gathered rows X (a syrk at BLAS-3 speed) instead of n rank-1 updates. Long rows are
+/// processed in chunks of `chunk_rows()` so the buffer stays in L2 and memory stays bounded
+/// (chunk × k per thread) however popular an item is.
+template <class Scalar>
+class RowGather {
+  public:
+    explicit RowGather(Index k) : rows_(chunk_rows(k), k), scratch_(chunk_rows(k)) {}
+
+    static Index chunk_rows(Index k) { return std::max<Index>(64, 32768 / std::max<Index>(k, 1)); }
+    Index chunk() const { return rows_.rows(); }
+
+    Matrix<Scalar>& rows() { return rows_; }
+    /// A chunk-length vector for per-entry intermediates (e.g. X·p in conjugate gradient).
+    Vector<Scalar>& scratch() { return scratch_; }
+
+    /// Copies fixed.row(indices[begin + j]) into rows().row(j) for j < count.
+    void gather(ConstMatrixMap<Scalar> fixed, const std::int32_t* indices, Index begin,
+                Index count) {
+        for (Index j = 0; j < count; ++j) rows_.row(j) = fixed.row(indices[begin + j]);
+    }
+
+  private:
+    Matrix<Scalar> rows_;
+    Vector<Scalar> scratch_;
+};
+
+}  // namespace alskit

@@ -1,0 +1,150 @@
+// One implicit-feedback ALS half-epoch (Hu, Koren & Volinsky 2008).
+//
+// With confidence weights v_ui ≥ 0 on observed cells (confidence 1 + v, preference 1) and
+// G = QᵀQ + λI computed once for the half-epoch (λ is not count-scaled):
+//     (G + Σ_{i∈I_u} v_ui q_i q_iᵀ) p_u = Σ_{i∈I_u} (1 + v_ui) q_i      (empty row → p_u = 0)
+// Cholesky solves it exactly. Conjugate gradient runs `cg_steps` iterations warm-started from
+// the current p_u and applies A·x = G·x + Q_Iᵀ(v ∘ (Q_I x)) without ever forming A.
+#pragma once
+
+#include "alskit/half_epoch.hpp"
+
+#include <cmath>
+
+namespace alskit {
+
+enum class ImplicitSolver { cholesky, conjugate_gradient };
+
+template <class Scalar>
+using ConstSquareMap = Eigen::Map<const SquareMatrix<Scalar>>;
+
+namespace detail {
+
+/// Builds the system in ws.system / ws.rhs and solves it by Cholesky.
+template <class Scalar, class Ptr>
+void implicit_row_cholesky(RowWorkspace<Scalar>& ws, const CsrView<Scalar, Ptr>& conf,
+                           ConstMatrixMap<Scalar> right, ConstSquareMap<Scalar> gram, Index r) {
+    const Index begin = conf.row_begin(r);
+    const Index n = conf.row_length(r);
+    Matrix<Scalar>& x = ws.gather.rows();
+    auto update = ws.system.template selfadjointView<Eigen::Lower>();
+    ws.system = gram;
+    ws.rhs.setZero();
+    for (Index start = begin; start < begin + n; start += ws.gather.chunk()) {
+        const Index m = std::min(ws.gather.chunk(), begin + n - start);
+        // Row j of the product is sqrt(v_j) q_j, so XᵀX = Σ v_j q_j q_jᵀ. A negative weight
+        // (possible only with use_ratings and negative ratings) goes in a second, subtracted
+        // update rather than being silently dropped.
+        Index positive = 0;
+        bool any_negative = false;
+        for (Index j = start; j < start + m; ++j) {
+            const Scalar v = conf.values[j];
+            const auto q = right.row(conf.indices[j]);
+            ws.rhs.noalias() += (Scalar(1) + v) * q.transpose();
+            if (v > 0) x.row(positive++) = std::sqrt(v) * q;
+            any_negative = any_negative || v < 0;
+        }
+        update.rankUpdate(x.topRows(positive).transpose());
+        if (any_negative) {
+            Index negative = 0;
+            for (Index j = start; j < start + m; ++j) {
+                const Scalar v = conf.values[j];
+                if (v < 0) x.row(negative++) = std::sqrt(-v) * right.row(conf.indices[j]);
+            }
+            update.rankUpdate(x.topRows(negative).transpose(), Scalar(-1));
+        }
+    }
+    ws.solver.solve(ws.system, ws.rhs, ws.x, r);
+}
+
+/// Conjugate gradient on the same system, starting from `start`; result in ws.x.
+template <class Scalar, class Ptr, class Start>
+void implicit_row_cg(RowWorkspace<Scalar>& ws, const CsrView<Scalar, Ptr>& conf,
+                     ConstMatrixMap<Scalar> right, ConstSquareMap<Scalar> gram, Index r,
+                     const Start& start, int steps) {
+    const Index begin = conf.row_begin(r);
+    const Index n = conf.row_length(r);
+    const Index chunk = ws.gather.chunk();
+    Matrix<Scalar>& rows = ws.gather.rows();
+    Vector<Scalar>& t = ws.gather.scratch();
+    // A row that fits one chunk is gathered once and reused by every step; longer rows are
+    // re-gathered chunk by chunk (memory stays chunk × k).
+    const bool fits = n <= chunk;
+    if (fits) ws.gather.gather(right, conf.indices, begin, n);
+
+    // out = G·in + Q_Iᵀ (v ∘ (Q_I in)); with rhs != nullptr also accumulates Q_Iᵀ(1 + v).
+    auto apply = [&](const Vector<Scalar>& in, Vector<Scalar>& out, Vector<Scalar>* rhs) {
+        out.noalias() = gram * in;
+        for (Index s = 0; s < n; s += chunk) {
+            const Index m = std::min(chunk, n - s);
+            if (!fits) ws.gather.gather(right, conf.indices, begin + s, m);
+            const ConstVectorMap<Scalar> v(conf.values + begin + s, m);
+            const auto block = rows.topRows(m);
+            t.head(m).noalias() = block * in;
+            t.head(m).array() *= v.array();
+            out.noalias() += block.transpose() * t.head(m);
+            if (rhs != nullptr) {
+                t.head(m).array() = v.array() + Scalar(1);
+                rhs->noalias() += block.transpose() * t.head(m);
+            }
+        }
+    };
+
+    ws.x = start.transpose();
+    ws.rhs.setZero();
+    apply(ws.x, ws.product, &ws.rhs);
+    ws.residual = ws.rhs - ws.product;
+    ws.direction = ws.residual;
+    Scalar rs_old = ws.residual.squaredNorm();
+    for (int it = 0; it < steps; ++it) {
+        if (!(rs_old > Scalar(1e-20))) break;  // converged (also stops on NaN)
+        apply(ws.direction, ws.product, nullptr);
+        const Scalar curvature = ws.direction.dot(ws.product);
+        if (!(curvature > 0)) break;  // A is SPD; a non-positive value is rounding: stop here
+        const Scalar alpha = rs_old / curvature;
+        ws.x.noalias() += alpha * ws.direction;
+        ws.residual.noalias() -= alpha * ws.product;
+        const Scalar rs_new = ws.residual.squaredNorm();
+        ws.direction = ws.residual + (rs_new / rs_old) * ws.direction;
+        rs_old = rs_new;
+    }
+    if (!ws.x.allFinite()) {
+        throw NumericalError("row " + std::to_string(r) +
+                             ": conjugate gradient diverged (non-finite inputs?)");
+    }
+}
+
+}  // namespace detail
+
+/// `gram` is G = QᵀQ + λI of `right` (see gram.hpp); `left` is updated in place.
+template <class Scalar, class Ptr>
+double implicit_half_epoch(const CsrView<Scalar, Ptr>& conf, MatrixMap<Scalar> left,
+                           ConstMatrixMap<Scalar> right, ConstSquareMap<Scalar> gram,
+                           ImplicitSolver solver, int cg_steps, int threads) {
+    check_half_epoch_shapes(conf, left.rows(), left.cols(), right);
+    require(gram.rows() == right.cols() && gram.cols() == right.cols(),
+            "gram must be k × k with k = " + std::to_string(right.cols()));
+    require(cg_steps >= 1 || solver == ImplicitSolver::cholesky, "cg_steps must be at least 1");
+    return update_rows(conf, left, threads,
+                       [&](RowWorkspace<Scalar>& ws, Index r) -> const Vector<Scalar>& {
+                           if (solver == ImplicitSolver::cholesky) {
+                               detail::implicit_row_cholesky(ws, conf, right, gram, r);
+                           } else {
+                               detail::implicit_row_cg(ws, conf, right, gram, r, left.row(r),
+                                                       cg_steps);
+                           }
+                           return ws.x;
+                       });
+}
+
+#define ALSKIT_DECLARE_IMPLICIT(Scalar, Ptr)                                                   \
+    extern template double implicit_half_epoch(const CsrView<Scalar, Ptr>&, MatrixMap<Scalar>, \
+                                               ConstMatrixMap<Scalar>, ConstSquareMap<Scalar>, \
+                                               ImplicitSolver, int, int);
+ALSKIT_DECLARE_IMPLICIT(float, std::int32_t)
+ALSKIT_DECLARE_IMPLICIT(float, std::int64_t)
+ALSKIT_DECLARE_IMPLICIT(double, std::int32_t)
+ALSKIT_DECLARE_IMPLICIT(double, std::int64_t)
+#undef ALSKIT_DECLARE_IMPLICIT
+
+}  // namespace alskit

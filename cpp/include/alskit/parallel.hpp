@@ -1,0 +1,105 @@
+// OpenMP plumbing: thread counts, exceptions out of parallel regions, ordered sums.
+#pragma once
+
+#include "alskit/types.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <exception>
+#include <optional>
+#include <vector>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace alskit {
+
+inline bool openmp_enabled() {
+#ifdef _OPENMP
+    return true;
+#else
+    return false;
+#endif
+}
+
+inline int max_threads() {
+#ifdef _OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+}
+
+/// `requested` <= 0 means "all available"; never more threads than work items.
+inline int resolve_threads(int requested, Index work_items) {
+    int threads = requested > 0 ? requested : max_threads();
+    if (work_items < threads) threads = static_cast<int>(std::max<Index>(work_items, 1));
+    return threads;
+}
+
+/// An exception escaping an OpenMP region calls std::terminate, so each task runs through
+/// `run`, the first exception is kept and later work is skipped; `rethrow` raises it after
+/// the region has joined.
+class ExceptionCollector {
+  public:
+    template <class F>
+    void run(F&& task) noexcept {
+        if (failed_.load(std::memory_order_relaxed)) return;
+        try {
+            task();
+        } catch (...) {
+#ifdef _OPENMP
+#pragma omp critical(alskit_exception_collector)
+#endif
+            {
+                if (!first_) first_ = std::current_exception();
+            }
+            failed_.store(true, std::memory_order_relaxed);
+        }
+    }
+
+    bool failed() const { return failed_.load(std::memory_order_relaxed); }
+
+    void rethrow() const {
+        if (first_) std::rethrow_exception(first_);
+    }
+
+  private:
+    std::exception_ptr first_;
+    std::atomic<bool> failed_{false};
+};
+
+/// Runs body(workspace, row) for every row in [0, nrows) across threads. Each thread builds
+/// one workspace with make_workspace() and reuses it for all its rows. Rows are handed out
+/// dynamically in small chunks because row lengths follow a power law.
+template <class MakeWorkspace, class Body>
+void parallel_rows(Index nrows, int requested_threads, MakeWorkspace make_workspace, Body body) {
+    using Workspace = decltype(make_workspace());
+    const int threads = resolve_threads(requested_threads, nrows);
+    ExceptionCollector errors;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(threads)
+#endif
+    {
+        std::optional<Workspace> workspace;
+        errors.run([&] { workspace.emplace(make_workspace()); });
+#ifdef _OPENMP
+#pragma omp for schedule(dynamic, 8)
+#endif
+        for (Index row = 0; row < nrows; ++row) {
+            if (workspace) errors.run([&] { body(*workspace, row); });
+        }
+    }
+    (void)threads;
+    errors.rethrow();
+}
+
+/// Sum in index order, so the total never depends on which thread computed which term.
+inline double ordered_sum(const std::vector<double>& terms) {
+    double total = 0.0;
+    for (double t : terms) total += t;
+    return total;
+}
+
+}  // namespace alskit

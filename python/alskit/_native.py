@@ -1,0 +1,33 @@
+"""Loads the best native core this CPU can run.
+
+The core is built once per instruction-set variant (``_core`` for any x86-64/ARM CPU,
+``_core_avx2`` with AVX2+FMA); each is a separate shared object so their Eigen code never
+mixes. ``ALSKIT_ISA=baseline`` forces the portable build (for comparison or debugging).
+"""
+
+from __future__ import annotations
+
+import os
+from types import ModuleType
+
+from . import _core as _baseline
+
+
+def _select() -> ModuleType:
+    wanted = os.environ.get("ALSKIT_ISA", "auto").lower()
+    if wanted not in ("auto", "baseline", "avx2"):
+        raise ValueError(f"ALSKIT_ISA must be 'auto', 'baseline' or 'avx2', got {wanted!r}")
+    if wanted == "baseline" or not _baseline.cpu_supports_avx2():
+        if wanted == "avx2":
+            raise RuntimeError("ALSKIT_ISA=avx2 but this CPU lacks AVX2/FMA")
+        return _baseline
+    try:
+        from . import _core_avx2
+    except ImportError:  # built without the variant (non-x86 or ALSKIT_ISA_VARIANTS=OFF)
+        if wanted == "avx2":
+            raise
+        return _baseline
+    return _core_avx2
+
+
+core: ModuleType = _select()

@@ -1,0 +1,220 @@
+"""Array normalization shared by the data types (ids, float columns, read-only views)."""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Iterable
+from typing import Any, Literal, TypeAlias
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+#: Identifiers: int64 or numpy unicode ('U').
+IdArray: TypeAlias = NDArray[Any]
+IdsLike: TypeAlias = ArrayLike | Iterable[Any]
+IdKind: TypeAlias = Literal["i", "U"]
+
+_INT64_MIN = int(np.iinfo(np.int64).min)
+_INT64_MAX = int(np.iinfo(np.int64).max)
+# Floats above 2**53 cannot hold every integer, so such "ids" may already be corrupted.
+_FLOAT_EXACT = 2.0**53
+_MISSING_TYPE_NAMES = frozenset({"NoneType", "NAType", "NaTType"})
+
+
+def readonly(arr: NDArray[Any]) -> NDArray[Any]:
+    """A read-only view, so shared arrays cannot be changed behind the owner's back."""
+    view = arr.view()
+    view.flags.writeable = False
+    return view
+
+
+def first_index(mask: NDArray[np.bool_]) -> int:
+    """Position of the first True entry (the mask must have one)."""
+    return int(np.argmax(mask))
+
+
+def to_numpy(values: object, what: str) -> NDArray[Any]:
+    """Turn array-likes (lists, ranges, pandas/pyarrow columns) into a numpy array.
+
+    Python lists whose numpy conversion is not plainly numeric are kept as object arrays so
+    that mixed or unhashable elements are detected instead of silently stringified.
+    """
+    if isinstance(values, np.ndarray):
+        return values
+    if isinstance(values, (str, bytes)):
+        raise TypeError(f"{what} must be an array of ids, not a single {type(values).__name__}")
+    to_np = getattr(values, "to_numpy", None)
+    if callable(to_np):
+        return np.asarray(to_np())
+    if not isinstance(values, (list, tuple)):
+        if not isinstance(values, Iterable):
+            raise TypeError(f"{what} must be array-like, not {type(values).__name__}")
+        values = list(values)
+    try:
+        arr = np.asarray(values)
+    except (ValueError, TypeError):
+        arr = np.empty(0, dtype=object)  # ragged input: fall through to the object path
+    else:
+        if arr.ndim == 1 and arr.dtype.kind in "biuf":
+            return arr
+        if len(values) == 0:
+            return np.empty(0, dtype=np.int64)
+    return np.fromiter(values, dtype=object, count=len(values))
+
+
+def as_id_array(values: object, what: str = "ids") -> IdArray:
+    """Normalize ids to a 1-D int64 or unicode array, rejecting ambiguous input."""
+    arr = to_numpy(values, what)
+    if arr.ndim != 1:
+        raise ValueError(f"{what} must be one-dimensional, got shape {arr.shape}")
+    kind = arr.dtype.kind
+    if kind == "i":
+        return arr.astype(np.int64, copy=False)
+    if kind == "u":
+        if arr.size and int(arr.max()) > _INT64_MAX:
+            raise ValueError(f"{what} contain {int(arr.max())}, beyond the int64 range")
+        return arr.astype(np.int64)
+    if kind == "U":
+        return arr
+    if kind == "f":
+        return _float_ids(arr, what)
+    if kind == "O":
+        return _object_ids(arr, what)
+    if kind == "b":
+        raise TypeError(f"{what} must be integers or strings, not booleans")
+    raise TypeError(f"{what} must be integers or strings, not {arr.dtype}")
+
+
+def _float_ids(arr: NDArray[Any], what: str) -> IdArray:
+    f = arr.astype(np.float64)
+    bad = ~np.isfinite(f)
+    if bad.any():
+        i = first_index(bad)
+        raise ValueError(f"{what} contain a missing or non-finite value ({f[i]}) at position {i}")
+    frac = f != np.trunc(f)
+    if frac.any():
+        i = first_index(frac)
+        raise TypeError(
+            f"{what} must be integers or strings; got non-integral float {f[i]!r} at position {i}"
+        )
+    big = np.abs(f) > _FLOAT_EXACT
+    if big.any():
+        i = first_index(big)
+        raise ValueError(f"float id {f[i]!r} at position {i} is too large to be exact; use int64")
+    return f.astype(np.int64)
+
+
+def _classify(t: type) -> str:
+    if t.__name__ in _MISSING_TYPE_NAMES:
+        return "missing"
+    if issubclass(t, (bool, np.bool_)):
+        return "bool"
+    if issubclass(t, str):
+        return "str"
+    if issubclass(t, (int, np.integer)):
+        return "int"
+    if issubclass(t, (float, np.floating)):
+        return "float"
+    if getattr(t, "__hash__", None) is None:
+        return "unhashable"
+    return "other"
+
+
+def _is_missing(x: object) -> bool:
+    return type(x).__name__ in _MISSING_TYPE_NAMES or (isinstance(x, float) and x != x)
+
+
+def _object_ids(arr: NDArray[Any], what: str) -> IdArray:
+    items = arr.tolist()
+    kinds: dict[str, type] = {}
+    for t in set(map(type, items)):  # a handful of distinct types, not one per element
+        kinds.setdefault(_classify(t), t)
+    if "unhashable" in kinds:
+        raise TypeError(f"{what} must be hashable scalars, found {kinds['unhashable'].__name__}")
+    if "missing" in kinds or "float" in kinds:
+        miss = np.frompyfunc(_is_missing, 1, 1)(arr).astype(bool)
+        if miss.any():
+            i = first_index(miss)
+            raise ValueError(f"{what} contain a missing value ({items[i]!r}) at position {i}")
+    if "bool" in kinds:
+        raise TypeError(f"{what} must be integers or strings, not booleans")
+    if "other" in kinds:
+        raise TypeError(f"{what} must be integers or strings, not {kinds['other'].__name__}")
+    if "str" in kinds and ("int" in kinds or "float" in kinds):
+        raise TypeError(f"{what} mix integer and string types")
+    if "str" in kinds:
+        return arr.astype(np.str_)
+    if "float" in kinds:
+        return _float_ids(arr.astype(np.float64), what)
+    try:
+        return np.array(items, dtype=np.int64)
+    except OverflowError:
+        raise ValueError(f"{what} contain integers beyond the int64 range") from None
+
+
+def _int_key(x: object) -> tuple[int, bool]:
+    if isinstance(x, (bool, np.bool_)):
+        return 0, False
+    if isinstance(x, (int, np.integer)):
+        v = int(x)
+        return (v, True) if _INT64_MIN <= v <= _INT64_MAX else (0, False)
+    if isinstance(x, (float, np.floating)):
+        f = float(x)
+        if f == f and f.is_integer() and -(2.0**63) <= f < 2.0**63:
+            return int(f), True
+    return 0, False
+
+
+def lookup_keys(
+    values: object, kind: IdKind, what: str = "ids"
+) -> tuple[NDArray[Any], IdArray, NDArray[np.bool_] | None]:
+    """Keys for searching a vocabulary of the given kind.
+
+    Returns ``(original, keys, valid)``; ``valid`` marks entries that could be ids of this
+    kind at all (None means all). Ids of the other kind are invalid, never an error.
+    """
+    arr = to_numpy(values, what)
+    if arr.ndim != 1:
+        raise ValueError(f"{what} must be one-dimensional, got shape {arr.shape}")
+    n = len(arr)
+    src = arr.dtype.kind
+    if kind == "U":
+        if src == "U":
+            return arr, arr, None
+        if src == "O":
+            valid = np.frompyfunc(lambda x: isinstance(x, str), 1, 1)(arr).astype(bool)
+            return arr, np.where(valid, arr, "").astype(np.str_), valid
+        return arr, np.full(n, "", dtype=np.str_), np.zeros(n, dtype=bool)
+    if src == "i":
+        return arr, arr.astype(np.int64, copy=False), None
+    if src == "u":
+        ok = arr <= _INT64_MAX
+        return arr, np.where(ok, arr, 0).astype(np.int64), ok
+    if src == "f":
+        with np.errstate(invalid="ignore"):
+            ok = np.isfinite(arr) & (arr == np.trunc(arr)) & (arr >= -(2.0**63)) & (arr < 2.0**63)
+        return arr, np.where(ok, arr, 0).astype(np.int64), ok
+    if src == "O":
+        key_obj, ok_obj = np.frompyfunc(_int_key, 1, 2)(arr)
+        return arr, np.asarray(key_obj).astype(np.int64), np.asarray(ok_obj).astype(bool)
+    return arr, np.zeros(n, dtype=np.int64), np.zeros(n, dtype=bool)
+
+
+def _to_float_or_nan(x: object) -> float:
+    return float("nan") if _is_missing(x) else float(x)  # type: ignore[arg-type]
+
+
+def as_float_array(values: object, what: str) -> NDArray[np.float64]:
+    """A 1-D float64 array from numeric input; missing values (None, NA) become NaN."""
+    arr = np.asarray(values)
+    if arr.ndim != 1:
+        raise ValueError(f"{what} must be one-dimensional, got shape {arr.shape}")
+    kind = arr.dtype.kind
+    if kind in "biuf":
+        return arr.astype(np.float64, copy=False)
+    if kind == "O":
+        for t in set(map(type, arr.tolist())):  # distinct element types only
+            if not (issubclass(t, numbers.Real) or t.__name__ in _MISSING_TYPE_NAMES):
+                raise TypeError(f"{what} must be numeric, found {t.__name__}")
+        return np.asarray(np.frompyfunc(_to_float_or_nan, 1, 1)(arr), dtype=np.float64)
+    raise TypeError(f"{what} must be numeric, not {arr.dtype}")
