@@ -95,7 +95,8 @@ class Vocabulary:
         if bad.any():
             i = first_index(bad)
             raise IndexError(f"number {nums[i]} out of range for vocabulary of size {len(self)}")
-        return self._ids[nums]
+        out: IdArray = self._ids[nums]
+        return out
 
     def id(self, number: int) -> Any:
         """The id (a Python int or str) with the given number."""

@@ -1,0 +1,264 @@
+// Times explicit and implicit ALS epochs on a synthetic power-law problem held in memory and
+// reports median seconds, rows/s, model GFLOP/s and that as a share of this machine's FP32
+// peak (measured in the same run by large Eigen matrix products, one per thread).
+//
+//   bench_half_epoch [--shape small|ml20m|both] [--k 32,64,128] [--repeats 3] [--threads 0]
+//                    [--cg-steps 3]
+#include "alskit/csr.hpp"
+#include "alskit/explicit_solver.hpp"
+#include "alskit/gram.hpp"
+#include "alskit/implicit_solver.hpp"
+#include "alskit/parallel.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+using namespace alskit;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+struct Shape {
+    const char* name;
+    Index users, items, nnz;
+};
+
+struct Problem {
+    Index users = 0, items = 0;
+    std::vector<std::int64_t> ui_indptr, iu_indptr;
+    std::vector<std::int32_t> ui_indices, iu_indices;
+    std::vector<float> ui_values, iu_values;
+    CsrView<float, std::int64_t> ui() const {
+        return {ui_indptr.data(), ui_indices.data(), ui_values.data(), users, items,
+                static_cast<Index>(ui_indices.size())};
+    }
+    CsrView<float, std::int64_t> iu() const {
+        return {iu_indptr.data(), iu_indices.data(), iu_values.data(), items, users,
+                static_cast<Index>(iu_indices.size())};
+    }
+};
+
+/// User activity and item popularity both follow power laws (as in MovieLens): row lengths
+/// from a Pareto tail with a 20-rating floor, items drawn by a Zipf-like popularity.
+Problem make_problem(const Shape& s, std::uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    Problem p;
+    p.users = s.users;
+    p.items = s.items;
+    std::vector<double> weight(static_cast<std::size_t>(s.users));
+    std::uniform_real_distribution<double> unif(0.0, 1.0);
+    for (auto& w : weight) w = std::pow(1.0 - unif(rng), -1.0 / 1.2);  // Pareto(α=1.2)
+    std::vector<double> item_cdf(static_cast<std::size_t>(s.items));
+    double acc = 0;
+    for (Index i = 0; i < s.items; ++i) {
+        acc += 1.0 / std::pow(static_cast<double>(i) + 10.0, 1.1);
+        item_cdf[static_cast<std::size_t>(i)] = acc;
+    }
+    for (auto& c : item_cdf) c /= acc;
+    // Random item numbering, so popular items are spread over the matrix as in real data.
+    std::vector<std::int32_t> relabel(static_cast<std::size_t>(s.items));
+    for (Index i = 0; i < s.items; ++i) relabel[static_cast<std::size_t>(i)] = static_cast<std::int32_t>(i);
+    std::shuffle(relabel.begin(), relabel.end(), rng);
+
+    // Lengths proportional to the weights, capped at a third of the items (as real power
+    // users are); what the cap removes is handed to the uncapped rows until nnz is reached.
+    const Index floor_len = std::min<Index>(20, s.items);
+    const Index cap = std::max<Index>(floor_len, s.items / 3);
+    std::vector<Index> lengths(static_cast<std::size_t>(s.users), floor_len);
+    for (int round = 0; round < 20; ++round) {
+        Index assigned = 0;
+        double free_weight = 0;
+        for (Index u = 0; u < s.users; ++u) {
+            assigned += lengths[static_cast<std::size_t>(u)];
+            if (lengths[static_cast<std::size_t>(u)] < cap) free_weight += weight[static_cast<std::size_t>(u)];
+        }
+        const double missing = static_cast<double>(s.nnz - assigned);
+        if (missing < 1 || free_weight <= 0) break;
+        for (Index u = 0; u < s.users; ++u) {
+            Index& len = lengths[static_cast<std::size_t>(u)];
+            if (len >= cap) continue;
+            const double extra = missing * weight[static_cast<std::size_t>(u)] / free_weight;
+            len = std::min<Index>(cap, len + static_cast<Index>(std::floor(extra + unif(rng))));
+        }
+    }
+    p.ui_indptr.assign(1, 0);
+    p.ui_indices.reserve(static_cast<std::size_t>(s.nnz * 1.02));
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    std::vector<std::int32_t> row;
+    for (Index u = 0; u < s.users; ++u) {
+        const Index len = lengths[static_cast<std::size_t>(u)];
+        row.clear();
+        while (static_cast<Index>(row.size()) < len) {
+            for (Index j = static_cast<Index>(row.size()); j < len; ++j) {
+                const double x = unif(rng);
+                const auto it = std::lower_bound(item_cdf.begin(), item_cdf.end(), x);
+                row.push_back(relabel[static_cast<std::size_t>(
+                    std::min<std::ptrdiff_t>(it - item_cdf.begin(), s.items - 1))]);
+            }
+            std::sort(row.begin(), row.end());
+            row.erase(std::unique(row.begin(), row.end()), row.end());
+        }
+        p.ui_indices.insert(p.ui_indices.end(), row.begin(), row.end());
+        p.ui_indptr.push_back(static_cast<std::int64_t>(p.ui_indices.size()));
+    }
+    p.ui_values.resize(p.ui_indices.size());
+    for (auto& v : p.ui_values) v = normal(rng);
+    p.iu_indptr.resize(static_cast<std::size_t>(s.items + 1));
+    p.iu_indices.resize(p.ui_indices.size());
+    p.iu_values.resize(p.ui_indices.size());
+    transpose_csr(p.ui(), p.iu_indptr.data(), p.iu_indices.data(), p.iu_values.data(), 0);
+    return p;
+}
+
+double seconds_since(Clock::time_point t0) {
+    return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    const std::size_t n = v.size();
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/// FP32 peak of this machine as our kernels can reach it: one n×n Eigen product per thread
+/// at the same time (Eigen itself is single-threaded here), best of several rounds.
+double measure_peak_gflops(int threads) {
+    constexpr Index n = 2048;
+    const int team = resolve_threads(threads, 1 << 20);
+    std::vector<double> rounds;
+    std::vector<Matrix<float>> a(team), b(team), c(team);
+    for (int t = 0; t < team; ++t) {
+        a[t] = Matrix<float>::Random(n, n);
+        b[t] = Matrix<float>::Random(n, n);
+        c[t] = Matrix<float>::Zero(n, n);
+    }
+    for (int r = 0; r < 4; ++r) {
+        const auto t0 = Clock::now();
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(team) schedule(static, 1)
+#endif
+        for (int t = 0; t < team; ++t) c[t].noalias() = a[t] * b[t];
+        rounds.push_back(2.0 * n * n * n * team / seconds_since(t0) / 1e9);
+    }
+    return *std::max_element(rounds.begin(), rounds.end());
+}
+
+struct Args {
+    std::string shape = "both";
+    std::vector<int> ks = {32, 64, 128};
+    int repeats = 3;
+    int threads = 0;
+    int cg_steps = 3;
+};
+
+Args parse(int argc, char** argv) {
+    Args a;
+    for (int i = 1; i < argc; ++i) {
+        const std::string key = argv[i];
+        const std::string value = i + 1 < argc ? argv[i + 1] : "";
+        if (key == "--shape") a.shape = value;
+        else if (key == "--repeats") a.repeats = std::stoi(value);
+        else if (key == "--threads") a.threads = std::stoi(value);
+        else if (key == "--cg-steps") a.cg_steps = std::stoi(value);
+        else if (key == "--k") {
+            a.ks.clear();
+            std::stringstream ss(value);
+            std::string item;
+            while (std::getline(ss, item, ',')) a.ks.push_back(std::stoi(item));
+        } else {
+            std::fprintf(stderr, "unknown argument %s\n", key.c_str());
+            std::exit(2);
+        }
+        ++i;
+    }
+    return a;
+}
+
+void run_shape(const Shape& shape, const Args& args, double peak) {
+    auto t0 = Clock::now();
+    const Problem p = make_problem(shape, 42);
+    const Index nnz = static_cast<Index>(p.ui_indices.size());
+    std::printf("\n== %s: %lld users x %lld items, %lld non-zeros (built in %.1f s)\n", shape.name,
+                static_cast<long long>(p.users), static_cast<long long>(p.items),
+                static_cast<long long>(nnz), seconds_since(t0));
+    std::printf("%-20s %5s %10s %12s %10s %8s\n", "method", "k", "epoch_s", "rows/s", "GFLOP/s",
+                "%peak");
+    const double rows = static_cast<double>(p.users + p.items);
+    for (int k : args.ks) {
+        const double kk = static_cast<double>(k);
+        Matrix<float> P = Matrix<float>::Random(p.users, k) * 0.1f;
+        Matrix<float> Q = Matrix<float>::Random(p.items, k) * 0.1f;
+        MatrixMap<float> pm(P.data(), P.rows(), P.cols());
+        MatrixMap<float> qm(Q.data(), Q.rows(), Q.cols());
+        ConstMatrixMap<float> pc(P.data(), P.rows(), P.cols());
+        ConstMatrixMap<float> qc(Q.data(), Q.rows(), Q.cols());
+        const double chol_flops = 2.0 * 2.0 * static_cast<double>(nnz) * kk * kk +
+                                  rows * (kk * kk * kk / 3.0 + 4.0 * kk * kk);
+        const double s = args.cg_steps;
+        const double cg_flops = (s + 1.0) * (2.0 * rows * kk * kk + 8.0 * 2.0 * nnz * kk) +
+                                2.0 * rows * kk * kk;
+
+        auto report = [&](const char* method, double flops, auto&& epoch) {
+            epoch();  // warm-up: page faults, workspace allocation
+            std::vector<double> times;
+            for (int r = 0; r < args.repeats; ++r) {
+                const auto start = Clock::now();
+                epoch();
+                times.push_back(seconds_since(start));
+            }
+            const double med = median(times);
+            const double gflops = flops / med / 1e9;
+            std::printf("%-20s %5d %10.3f %12.0f %10.1f %7.1f%%\n", method, k, med, rows / med,
+                        gflops, 100.0 * gflops / peak);
+            std::fflush(stdout);
+        };
+        report("explicit-cholesky", chol_flops, [&] {
+            explicit_half_epoch(p.ui(), pm, qc, 0.1f, args.threads);
+            explicit_half_epoch(p.iu(), qm, pc, 0.1f, args.threads);
+        });
+        // Implicit: confidence weights v = 40 on every observed cell.
+        std::vector<float> ones_ui(p.ui_values.size(), 40.0f);
+        auto ui = p.ui();
+        auto iu = p.iu();
+        ui.values = ones_ui.data();
+        iu.values = ones_ui.data();
+        P = Matrix<float>::Random(p.users, k).cwiseAbs() * 0.01f;
+        Q = Matrix<float>::Random(p.items, k).cwiseAbs() * 0.01f;
+        auto implicit_epoch = [&](ImplicitSolver solver) {
+            SquareMatrix<float> gq = gram<float>(qc, 0.1f, args.threads);
+            implicit_half_epoch(ui, pm, qc, ConstSquareMap<float>(gq.data(), k, k), solver,
+                                args.cg_steps, args.threads);
+            SquareMatrix<float> gp = gram<float>(pc, 0.1f, args.threads);
+            implicit_half_epoch(iu, qm, pc, ConstSquareMap<float>(gp.data(), k, k), solver,
+                                args.cg_steps, args.threads);
+        };
+        report("implicit-cholesky", chol_flops, [&] { implicit_epoch(ImplicitSolver::cholesky); });
+        const std::string cg_name = "implicit-cg" + std::to_string(args.cg_steps);
+        report(cg_name.c_str(), cg_flops,
+               [&] { implicit_epoch(ImplicitSolver::conjugate_gradient); });
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const Args args = parse(argc, argv);
+    const int threads = resolve_threads(args.threads, 1 << 20);
+    const double peak = measure_peak_gflops(args.threads);
+    std::printf("alskit native benchmark: %d threads, OpenMP %s, FP32 peak (Eigen GEMM) %.1f GFLOP/s\n",
+                threads, openmp_enabled() ? "on" : "off", peak);
+    std::printf("FLOP model per epoch (both halves, R = users + items): Cholesky 2*nnz*k^2 + "
+                "R*(k^3/3 + 4k^2) per half; CG (s+1)*(2Rk^2 + 8*nnz*k) + 2Rk^2\n");
+    const Shape small{"small (ML-100K shape)", 943, 1682, 100000};
+    const Shape large{"ML-20M shape", 138493, 26744, 20000263};
+    if (args.shape == "small" || args.shape == "both") run_shape(small, args, peak);
+    if (args.shape == "ml20m" || args.shape == "both") run_shape(large, args, peak);
+    return 0;
+}

@@ -1,0 +1,72 @@
+"""Implicit-feedback matrix factorization (Hu, Koren & Volinsky 2008)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .._native import core
+from ..data import CSRMatrix, Dataset, ItemList
+from ..training import TrainContext, TrainingData
+from ._base import ALSBase, frobenius
+from ._config import ImplicitMFConfig
+
+
+class ImplicitMFScorer(ALSBase):
+    """Implicit matrix factorization trained with alternating least squares (HKV 2008).
+
+    Observed cells have preference 1 and confidence 1 + v with v = w (or w·rating with
+    ``use_ratings``); all others preference 0, confidence 1. With weight w this decomposes
+    1* + R·w. Scores are not on a rating scale. Learned state beyond :class:`ALSBase`'s:
+    ``OtOr_`` = QᵀQ + λ_user·I, used to fold in new users.
+    """
+
+    config_class: ClassVar[type[ImplicitMFConfig]] = ImplicitMFConfig
+    config: ImplicitMFConfig
+    OtOr_: NDArray[np.floating[Any]]
+
+    def _confidence(self, ratings: NDArray[Any] | None, count: int) -> NDArray[np.float64]:
+        if not self.config.use_ratings:
+            return np.full(count, self.config.weight)
+        if ratings is None:
+            raise ValueError("use_ratings=True but the data has no 'rating' field")
+        return self.config.weight * np.asarray(ratings, dtype=np.float64)
+
+    def prepare_data(self, data: Dataset) -> TrainingData:
+        """The matrix of confidence weights v = w (or w·rating)."""
+        structure = data.interaction_matrix(None)
+        values = self._confidence(data.ratings, structure.nnz).astype(self.dtype)
+        matrix = CSRMatrix(structure.indptr, structure.indices, values, structure.shape)
+        return TrainingData.create(data.users, data.items, matrix, threads=self._thread_count)
+
+    def initial_params(self, nrows: int, ncols: int, rng: np.random.Generator) -> NDArray[Any]:
+        """Small non-negative entries: (0.01·N(0, 1))²."""
+        return np.square(rng.standard_normal((nrows, ncols)) * 0.01)
+
+    def als_half_epoch(self, epoch: int, context: TrainContext) -> float:
+        m = context.matrix
+        gram = core.gram(context.right, context.reg, threads=context.threads)
+        delta = core.implicit_half_epoch(
+            m.indptr, m.indices, m.values, context.left, context.right, gram,
+            solver=self.config.solver, cg_steps=self.config.cg_steps, threads=context.threads,
+        )
+        return frobenius(delta)
+
+    def finalize_training(self) -> None:
+        self.OtOr_ = core.gram(self.item_features_, self.config.user_reg, threads=self._thread_count)
+
+    def new_user_embedding(
+        self, user_num: int | None, items: ItemList
+    ) -> tuple[NDArray[np.floating[Any]], None]:
+        """Solve the user's row exactly from history items (unknown items are left out)."""
+        ratings = items.field("rating") if self.config.use_ratings else None
+        history = self._history_csr(items, self._confidence(ratings, len(items)))
+        if getattr(self, "OtOr_", None) is None:  # training stopped before finalization
+            self.finalize_training()
+        embedding = core.fold_in_implicit(
+            history.indptr, history.indices, history.values, self.item_features_, self.OtOr_,
+            threads=1,
+        )
+        return embedding[0], None

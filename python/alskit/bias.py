@@ -1,0 +1,131 @@
+"""The damped bias model: global mean plus item and user offsets (LensKit's ``BiasModel``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal, TypeAlias
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .data import Dataset, ItemList, Vocabulary
+
+Damping: TypeAlias = float | dict[Literal["user", "item"], float]
+"""Bias damping: one value for both, or ``{"user": βu, "item": βi}`` (a missing key is 0)."""
+
+
+def damping_pair(damping: Damping | tuple[float, float]) -> tuple[float, float]:
+    """(β_user, β_item) from any accepted damping form, rejecting negatives."""
+    if isinstance(damping, dict):
+        unknown = set(damping) - {"user", "item"}
+        if unknown:
+            raise ValueError(f"damping keys must be 'user' and/or 'item', got {sorted(unknown)}")
+        pair = (float(damping.get("user", 0.0)), float(damping.get("item", 0.0)))
+    elif isinstance(damping, tuple):
+        pair = (float(damping[0]), float(damping[1]))
+    else:
+        pair = (float(damping), float(damping))
+    if not all(np.isfinite(pair)) or min(pair) < 0:
+        raise ValueError(f"damping must be finite and non-negative, got {damping!r}")
+    return pair
+
+
+def _damped_mean(
+    sums: NDArray[np.float64], counts: NDArray[np.float64], damping: float
+) -> NDArray[np.float64]:
+    denominator = counts + damping
+    # Entities without ratings (and β = 0) have a zero denominator: their bias is 0.
+    out = np.zeros_like(sums)
+    np.divide(sums, denominator, out=out, where=denominator > 0)
+    return out
+
+
+@dataclass
+class BiasModel:
+    """b_g = mean rating; b_i = Σ(r − b_g)/(|R_i| + β_i); b_u = Σ(r − b_g − b_i)/(|R_u| + β_u).
+
+    Biases are indexed by the dataset's vocabulary numbers; entities without ratings get 0.
+    """
+
+    damping: tuple[float, float]
+    global_bias: float
+    user_biases: NDArray[np.float64]
+    item_biases: NDArray[np.float64]
+    items: Vocabulary
+
+    @classmethod
+    def learn(cls, data: Dataset, damping: Damping | tuple[float, float] = 0.0) -> BiasModel:
+        ratings = data.ratings
+        if ratings is None:
+            raise ValueError("the bias model needs ratings, but the dataset has no rating column")
+        beta_user, beta_item = damping_pair(damping)
+        users, items = data.user_nums, data.item_nums
+        global_bias = float(ratings.mean())
+        centered = ratings - global_bias
+        item_counts = np.bincount(items, minlength=data.item_count).astype(np.float64)
+        item_biases = _damped_mean(
+            np.bincount(items, weights=centered, minlength=data.item_count), item_counts, beta_item
+        )
+        user_counts = np.bincount(users, minlength=data.user_count).astype(np.float64)
+        user_biases = _damped_mean(
+            np.bincount(users, weights=centered - item_biases[items], minlength=data.user_count),
+            user_counts,
+            beta_user,
+        )
+        return cls((beta_user, beta_item), global_bias, user_biases, item_biases, data.items)
+
+    def residuals(
+        self, user_nums: NDArray[np.integer[Any]], item_nums: NDArray[np.integer[Any]],
+        ratings: NDArray[np.floating[Any]],
+    ) -> NDArray[np.float64]:
+        """r − b_g − b_i − b_u for the given interactions (the training residual matrix)."""
+        return (
+            ratings - self.global_bias - self.item_biases[item_nums] - self.user_biases[user_nums]
+        )
+
+    def item_offsets(self, item_nums: NDArray[np.integer[Any]]) -> NDArray[np.float64]:
+        """b_g + b_i per item number; unknown items (negative numbers) get b_i = 0."""
+        known = item_nums >= 0
+        out = np.full(len(item_nums), self.global_bias)
+        out[known] += self.item_biases[item_nums[known]]
+        return out
+
+    def fold_in_user_bias(self, history: ItemList) -> float:
+        """A new user's bias from their rated history: Σ(r − b_g − b_i)/(#finite + β_u).
+
+        Items the model does not know count with b_i = 0; non-finite ratings are ignored.
+        """
+        ratings = history.field("rating")
+        if ratings is None:
+            return 0.0
+        ratings = np.asarray(ratings, dtype=np.float64)
+        finite = np.isfinite(ratings)
+        nums = history.numbers(vocabulary=self.items, missing="negative")[finite]
+        centered = ratings[finite] - self.item_offsets(nums)
+        denominator = centered.size + self.damping[0]
+        return float(centered.sum() / denominator) if denominator > 0 else 0.0
+
+    def compute_for_items(
+        self,
+        items: ItemList,
+        user_id: Any = None,
+        user_items: ItemList | None = None,
+        *,
+        bias: float | None = None,
+        users: Vocabulary | None = None,
+    ) -> tuple[NDArray[np.float64], float | None]:
+        """Bias scores b_g + b_i + b_u for ``items`` and the user bias used.
+
+        ``bias`` given: used as b_u. Else a rated ``user_items`` history: b_u folded in from it.
+        Else a ``user_id`` known to ``users``: its learned bias. Else b_u = 0.
+        """
+        scores = self.item_offsets(items.numbers(vocabulary=self.items, missing="negative"))
+        if bias is None and user_items is not None and user_items.field("rating") is not None:
+            bias = self.fold_in_user_bias(user_items)
+        if bias is None and user_id is not None and users is not None:
+            num = users.number(user_id, missing="none")
+            if num is not None:
+                bias = float(self.user_biases[num])
+        if bias is None:
+            return scores, None
+        return scores + bias, bias

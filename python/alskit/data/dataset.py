@@ -1,0 +1,454 @@
+"""Dataset: user and item vocabularies plus deduplicated, sorted interactions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Literal, TypeAlias
+
+import numpy as np
+from numpy.typing import ArrayLike, DTypeLike, NDArray
+
+from ._arrays import IdArray, IdsLike, as_float_array, as_id_array, first_index, readonly
+from ._compat import require_module
+from .items import ItemList
+from .matrix import CSRMatrix, indptr_dtype
+from .vocabulary import Vocabulary
+
+Duplicates: TypeAlias = Literal["error", "last", "sum"]
+VocabLike: TypeAlias = Vocabulary | IdsLike
+RowLabel: TypeAlias = Callable[[int], str]
+
+
+def _input_row(i: int) -> str:
+    return f"input row {i}"
+
+
+class Dataset:
+    """Users, items and their interactions (optionally ratings and timestamps).
+
+    Interactions are stored sorted by user number then item number, one per (user, item)
+    pair: ``user_nums``/``item_nums`` are int32, ``ratings`` float64. All arrays are
+    read-only. Vocabularies may hold users/items without interactions (empty rows).
+    """
+
+    def __init__(
+        self,
+        users: Vocabulary,
+        items: Vocabulary,
+        user_nums: ArrayLike,
+        item_nums: ArrayLike,
+        ratings: ArrayLike | None = None,
+        timestamps: ArrayLike | None = None,
+        *,
+        duplicates: Duplicates = "error",
+    ) -> None:
+        self._build(users, items, user_nums, item_nums, ratings, timestamps, duplicates)
+
+    def _build(
+        self,
+        users: Vocabulary,
+        items: Vocabulary,
+        user_nums: ArrayLike,
+        item_nums: ArrayLike,
+        ratings: ArrayLike | None,
+        timestamps: ArrayLike | None,
+        duplicates: Duplicates,
+        row_label: RowLabel = _input_row,
+    ) -> None:
+        if duplicates not in ("error", "last", "sum"):
+            raise ValueError(f"duplicates must be 'error', 'last' or 'sum', not {duplicates!r}")
+        for name, vocab in (("users", users), ("items", items)):
+            if not isinstance(vocab, Vocabulary):
+                raise TypeError(f"{name} must be a Vocabulary, not {type(vocab).__name__}")
+        un = _as_nums("user_nums", user_nums, len(users))
+        inn = _as_nums("item_nums", item_nums, len(items))
+        columns: list[tuple[str, NDArray[Any]]] = [("user_nums", un), ("item_nums", inn)]
+        r = None
+        if ratings is not None:
+            r = as_float_array(ratings, "ratings")
+            columns.append(("ratings", r))
+        ts = None
+        if timestamps is not None:
+            ts = np.asarray(timestamps)
+            if ts.ndim != 1:
+                raise ValueError(f"timestamps must be one-dimensional, got shape {ts.shape}")
+            columns.append(("timestamps", ts))
+        _check_lengths(columns)
+        if len(un) == 0:
+            raise ValueError("no interactions")
+        if r is not None:
+            bad = ~np.isfinite(r)
+            if bad.any():
+                i = first_index(bad)
+                raise ValueError(f"rating at {row_label(i)} is {r[i]}; ratings must be finite")
+
+        sel, r, ts = _canonical_order(users, items, un, inn, r, ts, duplicates, row_label)
+        if sel is not None:
+            un, inn = un[sel], inn[sel]
+        self._setup(users, items, un, inn, r, ts)
+
+    def _setup(
+        self,
+        users: Vocabulary,
+        items: Vocabulary,
+        un: NDArray[np.int32],
+        inn: NDArray[np.int32],
+        ratings: NDArray[np.float64] | None,
+        timestamps: NDArray[Any] | None,
+    ) -> None:
+        self._users = users
+        self._items = items
+        self._user_nums = readonly(un.astype(np.int32, copy=False))
+        self._item_nums = readonly(inn.astype(np.int32, copy=False))
+        self._ratings = None if ratings is None else readonly(ratings)
+        self._timestamps = None if timestamps is None else readonly(timestamps)
+        counts = np.bincount(un, minlength=len(users))
+        indptr = np.zeros(len(users) + 1, dtype=indptr_dtype(len(un)))
+        np.cumsum(counts, out=indptr[1:])
+        self._indptr = readonly(indptr)
+        self._values: dict[np.dtype[Any], NDArray[np.floating[Any]]] = {}
+
+    # ---- constructors -------------------------------------------------------------
+
+    @classmethod
+    def from_arrays(
+        cls,
+        user_ids: IdsLike,
+        item_ids: IdsLike,
+        ratings: ArrayLike | None = None,
+        timestamps: ArrayLike | None = None,
+        *,
+        users: VocabLike | None = None,
+        items: VocabLike | None = None,
+        duplicates: Duplicates = "error",
+    ) -> Dataset:
+        """From parallel arrays of user ids, item ids and optional ratings/timestamps.
+
+        ``users``/``items`` (a Vocabulary or ids) fix the vocabularies, which may contain
+        ids without interactions; otherwise they are the sorted distinct ids.
+        """
+        return cls._from_ids(user_ids, item_ids, ratings, timestamps, users, items, duplicates)
+
+    @classmethod
+    def _from_ids(
+        cls,
+        user_ids: IdsLike,
+        item_ids: IdsLike,
+        ratings: ArrayLike | None,
+        timestamps: ArrayLike | None,
+        users: VocabLike | None,
+        items: VocabLike | None,
+        duplicates: Duplicates,
+        row_label: RowLabel = _input_row,
+    ) -> Dataset:
+        uids = as_id_array(user_ids, "user ids")
+        iids = as_id_array(item_ids, "item ids")
+        _check_lengths([("user_ids", uids), ("item_ids", iids)])
+        uvocab, un = _number(uids, users, "user", row_label)
+        ivocab, inn = _number(iids, items, "item", row_label)
+        ds = cls.__new__(cls)
+        ds._build(uvocab, ivocab, un, inn, ratings, timestamps, duplicates, row_label)
+        return ds
+
+    @classmethod
+    def from_interactions_df(
+        cls,
+        df: Any,
+        *,
+        user_col: str = "user_id",
+        item_col: str = "item_id",
+        rating_col: str | None = "rating",
+        timestamp_col: str | None = "timestamp",
+        users: VocabLike | None = None,
+        items: VocabLike | None = None,
+        duplicates: Duplicates = "error",
+    ) -> Dataset:
+        """From a pandas DataFrame of interactions.
+
+        ``user_col``/``item_col`` are required (the LensKit legacy names ``user``/``item``
+        are accepted for the defaults). The rating and timestamp columns are used if
+        present; a non-default name that is absent is an error. None disables them.
+        """
+        columns = [str(c) for c in df.columns]
+
+        def find(name: str | None, default: str, legacy: str | None, required: bool) -> str | None:
+            if name is None or name in columns:
+                return name
+            if name == default and legacy is not None and legacy in columns:
+                return legacy
+            if required or name != default:
+                raise ValueError(f"column {name!r} not found; available columns: {columns}")
+            return None
+
+        ucol = find(user_col, "user_id", "user", True)
+        icol = find(item_col, "item_id", "item", True)
+        rcol = find(rating_col, "rating", None, False)
+        tcol = find(timestamp_col, "timestamp", None, False)
+        assert ucol is not None and icol is not None
+        return cls._from_ids(
+            df[ucol].to_numpy(),
+            df[icol].to_numpy(),
+            None if rcol is None else df[rcol].to_numpy(),
+            None if tcol is None else df[tcol].to_numpy(),
+            users,
+            items,
+            duplicates,
+        )
+
+    @classmethod
+    def from_scipy(
+        cls, matrix: Any, *, users: VocabLike | None = None, items: VocabLike | None = None
+    ) -> Dataset:
+        """From a scipy sparse user×item matrix: each stored entry (explicit zeros too) is
+        an interaction whose value is the rating. Duplicate entries are summed.
+
+        ``users``/``items`` give the ids of the rows/columns in order (default 0..n-1).
+        """
+        csr = CSRMatrix.from_scipy(matrix)
+        uvocab = _positional_vocab(users, csr.nrows, "user")
+        ivocab = _positional_vocab(items, csr.ncols, "item")
+        rows = np.repeat(np.arange(csr.nrows, dtype=np.int32), csr.row_lengths())
+        assert csr.values is not None
+        vals = csr.values.astype(np.float64)
+
+        def label(i: int) -> str:
+            return f"entry ({rows[i]}, {csr.indices[i]})"
+
+        ds = cls.__new__(cls)
+        ds._build(uvocab, ivocab, rows, csr.indices, vals, None, "error", label)
+        return ds
+
+    # ---- accessors --------------------------------------------------------------------
+
+    @property
+    def users(self) -> Vocabulary:
+        """The user vocabulary."""
+        return self._users
+
+    @property
+    def items(self) -> Vocabulary:
+        """The item vocabulary."""
+        return self._items
+
+    @property
+    def user_count(self) -> int:
+        """Number of users in the vocabulary (with or without interactions)."""
+        return len(self._users)
+
+    @property
+    def item_count(self) -> int:
+        """Number of items in the vocabulary (with or without interactions)."""
+        return len(self._items)
+
+    @property
+    def interaction_count(self) -> int:
+        """Number of distinct (user, item) interactions."""
+        return len(self._user_nums)
+
+    @property
+    def user_nums(self) -> NDArray[np.int32]:
+        """User number of each interaction (sorted ascending)."""
+        return self._user_nums
+
+    @property
+    def item_nums(self) -> NDArray[np.int32]:
+        """Item number of each interaction (ascending within each user)."""
+        return self._item_nums
+
+    @property
+    def ratings(self) -> NDArray[np.float64] | None:
+        """Rating of each interaction (float64), or None."""
+        return self._ratings
+
+    @property
+    def timestamps(self) -> NDArray[Any] | None:
+        """Timestamp of each interaction (dtype as given), or None."""
+        return self._timestamps
+
+    def interaction_matrix(
+        self, field: Literal["rating"] | None = None, *, dtype: DTypeLike = np.float32
+    ) -> CSRMatrix:
+        """The user×item CSR matrix; ``field=None`` gives values None (all ones).
+
+        The structure is shared (``indices`` is ``item_nums``); rating values are cached
+        per dtype.
+        """
+        values: NDArray[np.floating[Any]] | None = None
+        if field == "rating":
+            if self._ratings is None:
+                raise ValueError("the dataset has no ratings")
+            dt = np.dtype(dtype)
+            if dt.kind != "f":
+                raise ValueError(f"dtype must be a float type, not {dt}")
+            values = self._values.get(dt)
+            if values is None:
+                values = readonly(self._ratings.astype(dt, copy=False))
+                self._values[dt] = values
+        elif field is not None:
+            raise ValueError(f"unknown field {field!r}; expected 'rating' or None")
+        return CSRMatrix(self._indptr, self._item_nums, values, (self.user_count, self.item_count))
+
+    def user_row(self, user_id: Any = None, *, user_num: int | None = None) -> ItemList | None:
+        """The user's items (ascending item number) with ``rating`` and ``timestamp``
+        fields when present; None for an unknown user."""
+        if user_num is None:
+            user_num = self._users.number(user_id, missing="none")
+            if user_num is None:
+                return None
+        elif not 0 <= user_num < self.user_count:
+            raise IndexError(f"user number {user_num} out of range for {self.user_count} users")
+        lo, hi = int(self._indptr[user_num]), int(self._indptr[user_num + 1])
+        fields: dict[str, NDArray[Any]] = {}
+        if self._ratings is not None:
+            fields["rating"] = self._ratings[lo:hi]
+        if self._timestamps is not None:
+            fields["timestamp"] = self._timestamps[lo:hi]
+        return ItemList(item_nums=self._item_nums[lo:hi], vocabulary=self._items, **fields)
+
+    def interactions_df(self) -> Any:
+        """A pandas DataFrame with user_id, item_id and rating/timestamp if present."""
+        pd = require_module("pandas", "Dataset.interactions_df")
+        cols: dict[str, NDArray[Any]] = {
+            "user_id": self._users.ids(self._user_nums),
+            "item_id": self._items.ids(self._item_nums),
+        }
+        if self._ratings is not None:
+            cols["rating"] = self._ratings
+        if self._timestamps is not None:
+            cols["timestamp"] = self._timestamps
+        return pd.DataFrame(cols)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {
+            "users": self._users,
+            "items": self._items,
+            "user_nums": np.asarray(self._user_nums),
+            "item_nums": np.asarray(self._item_nums),
+            "ratings": None if self._ratings is None else np.asarray(self._ratings),
+            "timestamps": None if self._timestamps is None else np.asarray(self._timestamps),
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._setup(
+            state["users"],
+            state["items"],
+            state["user_nums"],
+            state["item_nums"],
+            state["ratings"],
+            state["timestamps"],
+        )
+
+    def __repr__(self) -> str:
+        extra = "".join(
+            f", {name}"
+            for name, arr in (("ratings", self._ratings), ("timestamps", self._timestamps))
+            if arr is not None
+        )
+        return (
+            f"Dataset({self.user_count} users, {self.item_count} items, "
+            f"{self.interaction_count} interactions{extra})"
+        )
+
+
+def _check_lengths(columns: list[tuple[str, NDArray[Any]]]) -> None:
+    name0, arr0 = columns[0]
+    for name, arr in columns[1:]:
+        if len(arr) != len(arr0):
+            raise ValueError(f"{name0} has {len(arr0)} entries but {name} has {len(arr)}")
+
+
+def _as_nums(name: str, values: ArrayLike, limit: int) -> NDArray[np.int32]:
+    arr = np.asarray(values)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}")
+    if arr.size == 0:
+        return np.empty(0, dtype=np.int32)
+    if arr.dtype.kind not in "iu":
+        raise TypeError(f"{name} must be integers, not {arr.dtype}")
+    bad = (arr < 0) | (arr >= limit)
+    if bad.any():
+        i = first_index(bad)
+        raise ValueError(f"{name}[{i}] = {arr[i]} outside [0, {limit})")
+    return arr.astype(np.int32, copy=False)
+
+
+def _number(
+    ids: IdArray, vocab: VocabLike | None, label: str, row_label: RowLabel
+) -> tuple[Vocabulary, NDArray[np.int32]]:
+    if vocab is None:
+        uniq, inverse = np.unique(ids, return_inverse=True)
+        return Vocabulary._from_unique(uniq, label, is_sorted=True), inverse.astype(np.int32)
+    if not isinstance(vocab, Vocabulary):
+        vocab = Vocabulary(vocab, name=label)
+    nums = vocab.numbers(ids, missing="negative")
+    unknown = nums < 0
+    if unknown.any():
+        i = first_index(unknown)
+        raise ValueError(
+            f"{label} id {ids[i].item()!r} at {row_label(i)} is not in the given {label}s"
+        )
+    return vocab, nums
+
+
+def _positional_vocab(vocab: VocabLike | None, n: int, label: str) -> Vocabulary:
+    if vocab is None:
+        return Vocabulary._from_unique(np.arange(n, dtype=np.int64), label, is_sorted=True)
+    if not isinstance(vocab, Vocabulary):
+        vocab = Vocabulary(vocab, name=label, reorder=False)
+    if len(vocab) != n:
+        raise ValueError(f"{label}s has {len(vocab)} ids but the matrix has {n} {label}s")
+    return vocab
+
+
+def _take(arr: NDArray[Any] | None, sel: NDArray[np.intp]) -> NDArray[Any] | None:
+    return None if arr is None else arr[sel]
+
+
+def _canonical_order(
+    users: Vocabulary,
+    items: Vocabulary,
+    un: NDArray[np.int32],
+    inn: NDArray[np.int32],
+    ratings: NDArray[np.float64] | None,
+    timestamps: NDArray[Any] | None,
+    duplicates: Duplicates,
+    row_label: RowLabel,
+) -> tuple[NDArray[np.intp] | None, NDArray[np.float64] | None, NDArray[Any] | None]:
+    """Input rows to keep in (user, item) order (None: all, already in order), and the
+    ratings and timestamps after applying the duplicates policy."""
+    n_items = max(len(items), 1)
+    if len(users) * n_items < 2**63:
+        key = un.astype(np.int64) * n_items + inn
+        if bool(np.all(key[1:] > key[:-1])):
+            return None, ratings, timestamps  # already sorted and unique: no copy
+        order = np.argsort(key, kind="stable")  # stable keeps input order among duplicates
+        skey = key[order]
+        dup = skey[1:] == skey[:-1]
+    else:
+        order = np.lexsort((inn, un))
+        su, si = un[order], inn[order]
+        dup = (su[1:] == su[:-1]) & (si[1:] == si[:-1])
+    if not dup.any():
+        return order, _take(ratings, order), _take(timestamps, order)
+    first_of_group = np.insert(~dup, 0, True)
+    if duplicates == "error":
+        group = np.cumsum(first_of_group) - 1
+        n_pairs = int(np.count_nonzero(np.bincount(group) > 1))
+        repeat_pos = np.flatnonzero(dup) + 1  # sorted positions of repeated occurrences
+        j = int(repeat_pos[np.argmin(order[repeat_pos])])
+        start = int(np.flatnonzero(first_of_group)[group[j]])
+        row_a, row_b = int(order[start]), int(order[j])
+        uid, iid = users.id(int(un[row_b])), items.id(int(inn[row_b]))
+        raise ValueError(
+            f"{n_pairs} duplicate (user, item) pairs; the first is (user {uid!r}, item {iid!r})"
+            f" at {row_label(row_a)} and {row_label(row_b)}; pass duplicates='last' or 'sum'"
+        )
+    sel = order[np.append(~dup, True)]  # the last occurrence of each pair in input order
+    if duplicates == "sum" and ratings is not None:
+        starts = np.flatnonzero(first_of_group)
+        summed = np.add.reduceat(ratings[order], starts)
+        if timestamps is not None and timestamps.dtype.kind in "iufM":
+            # The merged interaction happened last at the latest of its timestamps.
+            return sel, summed, np.maximum.reduceat(timestamps[order], starts)
+        return sel, summed, _take(timestamps, sel)
+    return sel, _take(ratings, sel), _take(timestamps, sel)

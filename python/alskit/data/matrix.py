@@ -1,0 +1,195 @@
+"""CSRMatrix: a minimal compressed-sparse-row matrix handed to the native core."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, cast
+
+import numpy as np
+from numpy.typing import ArrayLike, DTypeLike, NDArray
+
+from ._arrays import first_index, readonly
+from ._compat import require_module
+
+_INT32_MAX = int(np.iinfo(np.int32).max)
+
+
+def indptr_dtype(nnz: int) -> type[np.int32] | type[np.int64]:
+    """int32 row pointers while they fit, int64 beyond."""
+    return np.int32 if nnz <= _INT32_MAX else np.int64
+
+
+@dataclass(frozen=True, eq=False)
+class CSRMatrix:
+    """A CSR matrix: ``indptr`` (int32/int64, nrows+1), ``indices`` (int32), ``values``.
+
+    ``values`` of None means every stored entry is 1. Construction checks dtypes and
+    lengths; :meth:`validate` also checks the contents (O(nnz)).
+    """
+
+    indptr: NDArray[np.int32] | NDArray[np.int64]
+    indices: NDArray[np.int32]
+    values: NDArray[np.floating[Any]] | None
+    shape: tuple[int, int]
+
+    def __post_init__(self) -> None:
+        shape = tuple(int(s) for s in self.shape)
+        if len(shape) != 2 or shape[0] < 0 or shape[1] < 0:
+            raise ValueError(f"shape must be two non-negative ints, got {self.shape}")
+        object.__setattr__(self, "shape", shape)
+        if self.indptr.ndim != 1 or self.indptr.dtype not in (np.int32, np.int64):
+            raise TypeError(f"indptr must be a 1-D int32 or int64 array, got {self.indptr.dtype}")
+        if len(self.indptr) != shape[0] + 1:
+            raise ValueError(
+                f"indptr has length {len(self.indptr)}, expected nrows+1 = {shape[0] + 1}"
+            )
+        if self.indices.ndim != 1 or self.indices.dtype != np.int32:
+            raise TypeError(f"indices must be a 1-D int32 array, got {self.indices.dtype}")
+        if self.values is not None:
+            if self.values.ndim != 1 or self.values.dtype.kind != "f":
+                raise TypeError(f"values must be a 1-D float array, got {self.values.dtype}")
+            if len(self.values) != len(self.indices):
+                raise ValueError(
+                    f"values has length {len(self.values)} but indices has {len(self.indices)}"
+                )
+
+    @property
+    def nrows(self) -> int:
+        """Number of rows."""
+        return self.shape[0]
+
+    @property
+    def ncols(self) -> int:
+        """Number of columns."""
+        return self.shape[1]
+
+    @property
+    def nnz(self) -> int:
+        """Number of stored entries."""
+        return len(self.indices)
+
+    def row_lengths(self) -> NDArray[np.int32] | NDArray[np.int64]:
+        """Stored entries per row (the indptr dtype)."""
+        return np.diff(self.indptr)
+
+    def row(self, i: int) -> tuple[NDArray[np.int32], NDArray[np.floating[Any]] | None]:
+        """Column indices and values (or None) of row ``i``."""
+        if not 0 <= i < self.nrows:
+            raise IndexError(f"row {i} out of range for {self.nrows} rows")
+        lo, hi = int(self.indptr[i]), int(self.indptr[i + 1])
+        return self.indices[lo:hi], None if self.values is None else self.values[lo:hi]
+
+    def with_values(self, values: NDArray[np.floating[Any]] | None) -> CSRMatrix:
+        """The same structure with other values (None: all ones)."""
+        if values is not None:
+            values = np.asarray(values)
+        return CSRMatrix(self.indptr, self.indices, values, self.shape)
+
+    def validate(self, *, sorted_indices: bool = True) -> None:
+        """Check the contents; ``sorted_indices`` also requires strictly increasing
+        columns within each row (the layout this package produces)."""
+        ip = self.indptr
+        if ip[0] != 0:
+            raise ValueError(f"indptr must start at 0, starts at {ip[0]}")
+        if ip[-1] != self.nnz:
+            raise ValueError(f"indptr must end at nnz = {self.nnz}, ends at {ip[-1]}")
+        drop = np.diff(ip) < 0
+        if drop.any():
+            raise ValueError(
+                f"indptr must be non-decreasing; it decreases after row {first_index(drop)}"
+            )
+        bad = (self.indices < 0) | (self.indices >= self.ncols)
+        if bad.any():
+            i = first_index(bad)
+            raise ValueError(f"indices[{i}] = {self.indices[i]} outside [0, {self.ncols})")
+        if sorted_indices and self.nnz > 1:
+            step_ok = np.diff(self.indices) > 0
+            # A row boundary may go down; only steps inside a row must increase.
+            starts = ip[1:-1]
+            starts = starts[(starts > 0) & (starts < self.nnz)]
+            step_ok[starts - 1] = True
+            if not step_ok.all():
+                raise ValueError(
+                    "indices must be strictly increasing within each row "
+                    f"(entry {first_index(~step_ok) + 1})"
+                )
+
+    def transpose(self) -> CSRMatrix:
+        """The transpose as CSR (a numpy reference; training uses the native one)."""
+        rows = np.repeat(np.arange(self.nrows, dtype=np.int32), np.diff(self.indptr))
+        return csr_from_coo(self.indices, rows, self.values, (self.ncols, self.nrows))
+
+    def to_scipy(self, dtype: DTypeLike | None = None) -> Any:
+        """A ``scipy.sparse.csr_array`` (values of None become ones)."""
+        sparse = require_module("scipy.sparse", "CSRMatrix.to_scipy")
+        if self.values is None:
+            data: NDArray[Any] = np.ones(self.nnz, dtype=dtype or np.float32)
+        else:
+            data = self.values if dtype is None else self.values.astype(dtype)
+        return sparse.csr_array((data, self.indices, self.indptr), shape=self.shape)
+
+    @classmethod
+    def from_scipy(cls, matrix: Any) -> CSRMatrix:
+        """From any scipy sparse matrix; duplicates are summed, explicit zeros kept."""
+        sparse = require_module("scipy.sparse", "CSRMatrix.from_scipy")
+        if not sparse.issparse(matrix):
+            raise TypeError(f"expected a scipy sparse matrix, got {type(matrix).__name__}")
+        csr = sparse.csr_array(matrix, copy=True)
+        csr.sum_duplicates()  # also sorts indices within rows
+        data = np.asarray(csr.data)
+        if data.dtype.kind not in "biuf":
+            raise TypeError(f"matrix values must be numeric, not {data.dtype}")
+        values = data if data.dtype.kind == "f" else data.astype(np.float64)
+        indptr = cast(NDArray[np.int64], np.asarray(csr.indptr).astype(indptr_dtype(csr.nnz)))
+        return cls(indptr, np.asarray(csr.indices).astype(np.int32), values, csr.shape)
+
+
+def csr_from_coo(
+    rows: ArrayLike,
+    cols: ArrayLike,
+    values: ArrayLike | None,
+    shape: tuple[int, int],
+) -> CSRMatrix:
+    """Build CSR from coordinates, sorted by row then column; duplicates are an error."""
+    r = np.asarray(rows)
+    c = np.asarray(cols)
+    nrows, ncols = (int(s) for s in shape)
+    for name, arr, limit in (("rows", r, nrows), ("cols", c, ncols)):
+        if arr.ndim != 1:
+            raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}")
+        if arr.size and arr.dtype.kind not in "iu":
+            raise TypeError(f"{name} must be integers, not {arr.dtype}")
+        bad = (arr < 0) | (arr >= limit)
+        if bad.any():
+            i = first_index(bad)
+            raise ValueError(f"{name}[{i}] = {arr[i]} outside [0, {limit})")
+    if len(r) != len(c):
+        raise ValueError(f"rows has {len(r)} entries but cols has {len(c)}")
+    v: NDArray[np.floating[Any]] | None = None
+    if values is not None:
+        v = np.asarray(values)
+        if v.ndim != 1 or len(v) != len(r):
+            raise ValueError(f"values has shape {v.shape}, expected ({len(r)},)")
+        if v.dtype.kind != "f":
+            if v.size and v.dtype.kind not in "biu":
+                raise TypeError(f"values must be numeric, not {v.dtype}")
+            v = v.astype(np.float64)
+    r64 = r.astype(np.int64)
+    c64 = c.astype(np.int64)
+    if nrows * ncols < 2**63:
+        key = r64 * ncols + c64
+        order = np.argsort(key, kind="stable")
+        skey = key[order]
+        dup = skey[1:] == skey[:-1]
+    else:
+        order = np.lexsort((c64, r64))
+        dup = (r64[order][1:] == r64[order][:-1]) & (c64[order][1:] == c64[order][:-1])
+    if dup.any():
+        j = int(order[first_index(dup) + 1])
+        raise ValueError(f"duplicate entry ({r[j]}, {c[j]}) at position {j}")
+    counts = np.bincount(r64, minlength=nrows)
+    indptr = np.zeros(nrows + 1, dtype=indptr_dtype(len(r)))
+    np.cumsum(counts, out=indptr[1:])
+    indices = readonly(c64[order].astype(np.int32))
+    vals = None if v is None else readonly(v[order])
+    return CSRMatrix(readonly(indptr), indices, vals, (nrows, ncols))

@@ -1,0 +1,251 @@
+"""Dense numpy references for the native ALS kernels (DESIGN.md §3), and test problems.
+
+Everything here is deliberately plain float64 numpy — one row at a time, one formula per
+function — so that a reader can check it against the design document by eye. The native
+kernels are held to these functions by the tests in ``test_core_*.py``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from types import ModuleType
+
+import numpy as np
+import numpy.typing as npt
+
+F64 = npt.NDArray[np.float64]
+AnyFloat = npt.NDArray[np.floating]
+AnyInt = npt.NDArray[np.integer]
+
+# The native variants the tests try; a variant is skipped when it cannot be imported or the CPU
+# cannot run it.
+VARIANTS = ("_core", "_core_avx2")
+
+
+def load_variant(name: str) -> ModuleType | None:
+    """Imports ``alskit.<name>``; None when it was not built or this CPU cannot run it."""
+    try:
+        module = importlib.import_module(f"alskit.{name}")
+    except ImportError:
+        return None
+    if module.isa() == "avx2" and not module.cpu_supports_avx2():
+        return None
+    return module
+
+
+def chunk_rows(k: int) -> int:
+    """Entries the core gathers at once for embedding size k (gather.hpp)."""
+    return max(64, 32768 // max(k, 1))
+
+
+# --------------------------------------------------------------------------------------------
+# The formulas
+# --------------------------------------------------------------------------------------------
+
+
+def gram(factors: AnyFloat, reg: float) -> F64:
+    """G = YᵀY + reg·I."""
+    y = np.asarray(factors, dtype=np.float64)
+    return y.T @ y + reg * np.eye(y.shape[1])
+
+
+def min_norm_solve(system: F64, rhs: F64) -> F64:
+    """The minimum-norm least-squares solution of system·x = rhs (the core's fallback)."""
+    return np.linalg.lstsq(system, rhs, rcond=None)[0]
+
+
+def solve_spd(system: F64, rhs: F64) -> F64:
+    """Exact solve when the system is comfortably non-singular, else the min-norm solution."""
+    if np.linalg.cond(system) < 1e10:
+        return np.linalg.solve(system, rhs)
+    return min_norm_solve(system, rhs)
+
+
+def explicit_row(right: AnyFloat, cols: AnyInt, ratings: AnyFloat, reg: float) -> F64:
+    """(Q_Iᵀ Q_I + reg·n·I) p = Q_Iᵀ r for one row; an empty row gives 0."""
+    k = right.shape[1]
+    n = len(cols)
+    if n == 0:
+        return np.zeros(k)
+    q = np.asarray(right, dtype=np.float64)[cols]
+    r = np.asarray(ratings, dtype=np.float64)
+    system = q.T @ q + reg * n * np.eye(k)
+    return solve_spd(system, q.T @ r)
+
+
+def explicit_row_min_norm(right: AnyFloat, cols: AnyInt, ratings: AnyFloat) -> F64:
+    """reg = 0 with fewer observations than factors: the min-norm least-squares solution."""
+    q = np.asarray(right, dtype=np.float64)[cols]
+    return np.linalg.pinv(q) @ np.asarray(ratings, dtype=np.float64)
+
+
+def implicit_system(
+    right: AnyFloat, cols: AnyInt, weights: AnyFloat, gram_matrix: AnyFloat
+) -> tuple[F64, F64]:
+    """A = G + Σ v_i q_i q_iᵀ and b = Σ (1 + v_i) q_i for one row."""
+    q = np.asarray(right, dtype=np.float64)[cols]
+    v = np.asarray(weights, dtype=np.float64)
+    system = np.asarray(gram_matrix, dtype=np.float64).copy()
+    rhs = np.zeros(q.shape[1])
+    for qi, vi in zip(q, v, strict=True):
+        system += vi * np.outer(qi, qi)
+        rhs += (1.0 + vi) * qi
+    return system, rhs
+
+
+def implicit_row(
+    right: AnyFloat, cols: AnyInt, weights: AnyFloat, gram_matrix: AnyFloat
+) -> F64:
+    """The implicit (HKV) row solve; an empty row gives 0."""
+    if len(cols) == 0:
+        return np.zeros(right.shape[1])
+    system, rhs = implicit_system(right, cols, weights, gram_matrix)
+    return solve_spd(system, rhs)
+
+
+# --------------------------------------------------------------------------------------------
+# Whole CSR matrices
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Csr:
+    """A CSR matrix in the core's layout (indptr may start past 0 for a row-block view)."""
+
+    indptr: AnyInt
+    indices: npt.NDArray[np.int32]
+    values: AnyFloat
+    ncols: int
+
+    @property
+    def nrows(self) -> int:
+        return len(self.indptr) - 1
+
+    def row(self, r: int) -> tuple[npt.NDArray[np.int32], AnyFloat]:
+        lo, hi = int(self.indptr[r]), int(self.indptr[r + 1])
+        return self.indices[lo:hi], self.values[lo:hi]
+
+    def row_lengths(self) -> AnyInt:
+        return np.diff(self.indptr)
+
+
+def explicit_half_epoch(csr: Csr, right: AnyFloat, reg: float) -> F64:
+    """The new left factors (float64) of an explicit half-epoch."""
+    out = np.zeros((csr.nrows, right.shape[1]))
+    for u in range(csr.nrows):
+        cols, vals = csr.row(u)
+        out[u] = explicit_row(right, cols, vals, reg)
+    return out
+
+
+def implicit_half_epoch(csr: Csr, right: AnyFloat, gram_matrix: AnyFloat) -> F64:
+    """The new left factors (float64) of an implicit half-epoch solved exactly."""
+    out = np.zeros((csr.nrows, right.shape[1]))
+    for u in range(csr.nrows):
+        cols, vals = csr.row(u)
+        out[u] = implicit_row(right, cols, vals, gram_matrix)
+    return out
+
+
+def delta(new: AnyFloat, old: AnyFloat) -> float:
+    """Σ_u ‖new_u − old_u‖², in float64."""
+    d = np.asarray(new, dtype=np.float64) - np.asarray(old, dtype=np.float64)
+    return float(np.sum(d * d))
+
+
+def transpose(csr: Csr) -> tuple[AnyInt, npt.NDArray[np.int32], AnyFloat]:
+    """The transpose with rows in increasing order inside each column (a stable sort)."""
+    lo, hi = int(csr.indptr[0]), int(csr.indptr[-1])
+    cols = csr.indices[lo:hi]
+    rows = np.repeat(np.arange(csr.nrows, dtype=np.int32), np.diff(csr.indptr))
+    order = np.argsort(cols, kind="stable")
+    counts = np.bincount(cols, minlength=csr.ncols)
+    indptr = np.zeros(csr.ncols + 1, dtype=csr.indptr.dtype)
+    indptr[1:] = np.cumsum(counts)
+    return indptr, rows[order].astype(np.int32), csr.values[lo:hi][order]
+
+
+def relative_error(got: AnyFloat, want: AnyFloat) -> float:
+    """max|got − want| / max|want| over the whole array (0 when both are all zero)."""
+    g = np.asarray(got, dtype=np.float64)
+    w = np.asarray(want, dtype=np.float64)
+    scale = float(np.max(np.abs(w))) if w.size else 0.0
+    err = float(np.max(np.abs(g - w))) if w.size else 0.0
+    if scale == 0.0:
+        return err
+    return err / scale
+
+
+# --------------------------------------------------------------------------------------------
+# Random problems
+# --------------------------------------------------------------------------------------------
+
+
+def make_csr(
+    rng: np.random.Generator,
+    nrows: int,
+    ncols: int,
+    *,
+    lengths: AnyInt | None = None,
+    long_row: int = 0,
+    indptr_dtype: npt.DTypeLike = np.int64,
+    value_dtype: npt.DTypeLike = np.float64,
+    values: str = "normal",
+    offset: int = 0,
+) -> Csr:
+    """A random CSR with sorted, distinct column indices in every row.
+
+    Unless ``lengths`` is given, rows 0, 3, 6, … are empty, rows 1, 4, … have a single entry and
+    the rest have 2..min(ncols, 40) entries; ``long_row`` > 0 makes the last row that long
+    (it must not exceed ncols). ``values`` is "normal" (ratings-like residuals) or "weights"
+    (positive confidence weights in [0.5, 5]). ``offset`` padding entries are put before the
+    first row, so ``indptr[0] == offset``, as for a row-block view of a larger matrix.
+    """
+    if lengths is None:
+        lengths = np.empty(nrows, dtype=np.int64)
+        for r in range(nrows):
+            kind = r % 3
+            if kind == 0:
+                lengths[r] = 0
+            elif kind == 1:
+                lengths[r] = 1
+            else:
+                lengths[r] = rng.integers(2, min(ncols, 40) + 1)
+        if long_row and nrows:
+            lengths[-1] = long_row
+    lengths = np.asarray(lengths, dtype=np.int64)
+    if np.any(lengths > ncols):
+        raise ValueError("a row is longer than the number of columns")
+    indptr = np.zeros(nrows + 1, dtype=np.int64)
+    indptr[1:] = np.cumsum(lengths)
+    indptr += offset
+    parts: list[npt.NDArray[np.int64]] = [rng.integers(0, max(ncols, 1), size=offset)]
+    for n in lengths:
+        parts.append(np.sort(rng.choice(ncols, size=int(n), replace=False)))
+    indices = np.concatenate(parts).astype(np.int32)
+    if values == "normal":
+        vals = rng.normal(0.0, 1.0, size=len(indices))
+    elif values == "weights":
+        vals = rng.uniform(0.5, 5.0, size=len(indices))
+    else:
+        raise ValueError(f"unknown values kind {values!r}")
+    return Csr(
+        indptr.astype(indptr_dtype),
+        indices,
+        vals.astype(value_dtype),
+        ncols,
+    )
+
+
+def power_law_lengths(rng: np.random.Generator, nrows: int, ncols: int) -> AnyInt:
+    """Skewed row lengths (Zipf-like), as in real rating data; some rows are empty."""
+    raw = rng.pareto(1.2, size=nrows) * 3.0
+    return np.minimum(raw.astype(np.int64), ncols)
+
+
+def make_factors(
+    rng: np.random.Generator, n: int, k: int, dtype: npt.DTypeLike = np.float64
+) -> AnyFloat:
+    """Factors of modest scale: rows of norm ≈ 1."""
+    return rng.normal(0.0, 1.0 / np.sqrt(k), size=(n, k)).astype(dtype)
