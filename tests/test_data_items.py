@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pydantic
 import pytest
 
 from alskit.data import ItemList, RecQuery, UIPair, Vocabulary
@@ -75,7 +76,9 @@ def test_ids_and_numbers_must_agree(vocab: Vocabulary) -> None:
 
 
 def test_scores_and_fields() -> None:
-    items = ItemList(["a", "b"], scores=[1, 2], rating=np.array([4, 5], dtype=np.int8), tag=["x", "y"])
+    items = ItemList(
+        ["a", "b"], scores=[1, 2], rating=np.array([4, 5], dtype=np.int8), tag=["x", "y"]
+    )
     scores = items.scores()
     assert scores is not None and scores.dtype == np.float64
     assert items.field("score") is scores
@@ -85,6 +88,7 @@ def test_scores_and_fields() -> None:
     tag = items.field("tag")
     assert tag is not None and tag.tolist() == ["x", "y"]
     assert items.field_names == ("rating", "tag")
+    assert scores is not None
     with pytest.raises(ValueError):
         scores[0] = 3.0  # read-only
     filled = ItemList([1, 2, 3], scores=np.nan)
@@ -104,7 +108,9 @@ def test_length_mismatch_names_field() -> None:
 
 
 def test_getitem(vocab: Vocabulary) -> None:
-    items = ItemList(item_nums=[0, 1, 2, 3], vocabulary=vocab, scores=[0.1, 0.2, 0.3, 0.4], rating=4)
+    items = ItemList(
+        item_nums=[0, 1, 2, 3], vocabulary=vocab, scores=[0.1, 0.2, 0.3, 0.4], rating=4
+    )
     sub = items[1:3]
     assert sub.ids().tolist() == [20, 30]
     assert sub.vocabulary is vocab
@@ -177,9 +183,7 @@ def test_uipair_is_frozen() -> None:
 
 
 def test_uipair_pydantic_field() -> None:
-    pydantic = pytest.importorskip("pydantic")
-
-    class Config(pydantic.BaseModel):  # type: ignore[misc]
+    class Config(pydantic.BaseModel):
         reg: float | UIPair[float] = 0.1
 
     assert Config().reg == 0.1

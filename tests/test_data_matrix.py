@@ -84,7 +84,7 @@ def test_transpose_matches_swapped_coo() -> None:
     t.validate()
     np.testing.assert_array_equal(t.indptr, ref.indptr)
     np.testing.assert_array_equal(t.indices, ref.indices)
-    np.testing.assert_array_equal(t.values, ref.values)  # type: ignore[arg-type]
+    np.testing.assert_array_equal(t.values, ref.values)
 
 
 def test_construction_checks() -> None:
@@ -95,11 +95,11 @@ def test_construction_checks() -> None:
     with pytest.raises(ValueError, match="indptr has length"):
         CSRMatrix(indptr, indices, None, (3, 2))
     with pytest.raises(TypeError, match="indices"):
-        CSRMatrix(indptr, indices.astype(np.int64), None, (2, 2))  # type: ignore[arg-type]
+        CSRMatrix(indptr, indices.astype(np.int64), None, (2, 2))
     with pytest.raises(ValueError, match="values has length"):
         CSRMatrix(indptr, indices, np.ones(3), (2, 2))
     with pytest.raises(TypeError, match="values"):
-        CSRMatrix(indptr, indices, np.ones(2, dtype=np.int64), (2, 2))  # type: ignore[arg-type]
+        CSRMatrix(indptr, indices, np.ones(2, dtype=np.int64), (2, 2))
     ok = CSRMatrix(indptr.astype(np.int64), indices, np.ones(2), (2, 2))
     ok.validate()
 

@@ -57,8 +57,6 @@ def to_numpy(values: object, what: str) -> NDArray[Any]:
     else:
         if arr.ndim == 1 and arr.dtype.kind in "biuf":
             return arr
-        if len(values) == 0:
-            return np.empty(0, dtype=np.int64)
     return np.fromiter(values, dtype=object, count=len(values))
 
 

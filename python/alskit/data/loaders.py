@@ -8,6 +8,7 @@ import errno
 import gzip
 import lzma
 import os
+import warnings
 from pathlib import Path
 from types import ModuleType
 from typing import IO, Any
@@ -93,14 +94,15 @@ def load_csv(
 
 
 def _open_text(p: Path) -> IO[str]:
+    # utf-8-sig drops a byte-order mark that would otherwise stick to the first column name.
     suffix = p.suffix.lower()
     if suffix == ".gz":
-        return gzip.open(p, "rt", encoding="utf-8", newline="")
+        return gzip.open(p, "rt", encoding="utf-8-sig", newline="")
     if suffix == ".bz2":
-        return bz2.open(p, "rt", encoding="utf-8", newline="")
+        return bz2.open(p, "rt", encoding="utf-8-sig", newline="")
     if suffix == ".xz":
-        return lzma.open(p, "rt", encoding="utf-8", newline="")
-    return open(p, encoding="utf-8", newline="")
+        return lzma.open(p, "rt", encoding="utf-8-sig", newline="")
+    return open(p, encoding="utf-8-sig", newline="")
 
 
 def _split(line: str, sep: str) -> list[str]:
@@ -158,7 +160,7 @@ def _read_pandas(
         missing = s.isna().to_numpy()
         if missing.any():
             # Missing cells become "" so both readers report them the same way.
-            arr = s.astype(object).to_numpy()
+            arr = s.to_numpy(dtype=object, copy=True)
             arr[missing] = ""
             out[str(col).strip()] = arr
         else:
@@ -174,16 +176,19 @@ def _read_numpy(p: Path, sep: str, header: bool, positional: list[str]) -> dict[
     if first == [""]:
         raise ValueError(f"{p}: no interactions")
     try:
-        table = np.loadtxt(
-            p,
-            delimiter=sep,
-            dtype=np.str_,
-            ndmin=2,
-            comments=None,
-            quotechar='"',
-            encoding="utf-8",
-            skiprows=1 if header else 0,
-        )
+        with warnings.catch_warnings():
+            # An empty table is reported below as "no interactions", not as a warning.
+            warnings.filterwarnings("ignore", "loadtxt: input contained no data", UserWarning)
+            table = np.loadtxt(
+                p,
+                delimiter=sep,
+                dtype=np.str_,
+                ndmin=2,
+                comments=None,
+                quotechar='"',
+                encoding="utf-8-sig",
+                skiprows=1 if header else 0,
+            )
     except ValueError as e:
         raise ValueError(f"{p}: malformed file: {e}") from e
     if header:

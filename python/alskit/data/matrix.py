@@ -33,6 +33,10 @@ class CSRMatrix:
     shape: tuple[int, int]
 
     def __post_init__(self) -> None:
+        for name in ("indptr", "indices", "values"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, np.ndarray):
+                raise TypeError(f"{name} must be a numpy array, not {type(value).__name__}")
         shape = tuple(int(s) for s in self.shape)
         if len(shape) != 2 or shape[0] < 0 or shape[1] < 0:
             raise ValueError(f"shape must be two non-negative ints, got {self.shape}")

@@ -39,7 +39,8 @@ class Vocabulary:
         dup = srt[1:] == srt[:-1]
         if dup.any():
             raise ValueError(f"duplicate id {srt[first_index(dup)].item()!r} in vocabulary ids")
-        self._setup(np.array(arr, copy=True), name, is_sorted=None)
+        is_sorted = bool(np.all(order[1:] > order[:-1]))
+        self._setup(np.array(arr, copy=True), name, is_sorted=is_sorted, order=order)
 
     @classmethod
     def _from_unique(cls, ids: IdArray, name: str | None, *, is_sorted: bool) -> Vocabulary:
@@ -48,7 +49,14 @@ class Vocabulary:
         vocab._setup(ids, name, is_sorted=is_sorted)
         return vocab
 
-    def _setup(self, ids: IdArray, name: str | None, *, is_sorted: bool | None) -> None:
+    def _setup(
+        self,
+        ids: IdArray,
+        name: str | None,
+        *,
+        is_sorted: bool | None,
+        order: NDArray[np.intp] | None = None,
+    ) -> None:
         if is_sorted is None:
             is_sorted = bool(np.all(ids[1:] > ids[:-1]))
         self._ids = readonly(ids)
@@ -57,9 +65,10 @@ class Vocabulary:
             self._sorted_ids = self._ids
             self._order = None
         else:
-            order = np.argsort(ids, kind="stable").astype(np.int32)
+            if order is None:
+                order = np.argsort(ids, kind="stable")
             self._sorted_ids = readonly(ids[order])
-            self._order = readonly(order)
+            self._order = readonly(order.astype(np.int32))
 
     @property
     def name(self) -> str | None:

@@ -1,0 +1,161 @@
+"""Tests for alskit.data.load_csv (pandas reader and the numpy fallback)."""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from alskit.data import Dataset, load_csv
+from alskit.data import loaders as loaders_module
+
+ML100K = Path(__file__).parent.parent.parent / "shared" / "data" / "ml-100k" / "ratings.csv"
+
+SIMPLE = "user_id,item_id,rating,timestamp\n10,3,4,100\n12,1,3.5,200\n10,1,5,300\n13,2,2,400\n"
+
+
+@pytest.fixture(params=["pandas", "numpy"])
+def reader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    if request.param == "pandas":
+        pytest.importorskip("pandas")
+    else:
+        monkeypatch.setattr(loaders_module, "_pandas", lambda: None)
+    yield request.param
+
+
+def _write(tmp_path: Path, text: str, name: str = "ratings.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _check_simple(ds: Dataset) -> None:
+    assert ds.users.ids().tolist() == [10, 12, 13]
+    assert ds.items.ids().tolist() == [1, 2, 3]
+    assert ds.interaction_count == 4
+    row = ds.user_row(10)
+    assert row is not None and row.ids().tolist() == [1, 3]
+    rating = row.field("rating")
+    assert rating is not None and rating.tolist() == [5.0, 4.0]
+    assert ds.ratings is not None and ds.ratings.dtype == np.float64
+    assert ds.timestamps is not None and ds.timestamps.tolist() == [300, 100, 200, 400]
+
+
+def test_header_file(tmp_path: Path, reader: str) -> None:
+    _check_simple(load_csv(_write(tmp_path, SIMPLE)))
+    _check_simple(load_csv(_write(tmp_path, SIMPLE), header=True))
+
+
+def test_headerless_tsv(tmp_path: Path, reader: str) -> None:
+    body = SIMPLE.split("\n", 1)[1].replace(",", "\t")
+    path = _write(tmp_path, body, "u.data")
+    _check_simple(load_csv(path, sep="\t"))
+    _check_simple(load_csv(path, sep="\t", header=False))
+
+
+def test_two_columns_and_string_ids(tmp_path: Path, reader: str) -> None:
+    path = _write(tmp_path, "u1,apple\nu2,pear\nu1,pear\n")
+    ds = load_csv(path)
+    assert ds.ratings is None and ds.timestamps is None
+    assert ds.users.ids().tolist() == ["u1", "u2"]
+    row = ds.user_row("u1")
+    assert row is not None and row.ids().tolist() == ["apple", "pear"]
+
+
+def test_custom_columns(tmp_path: Path, reader: str) -> None:
+    path = _write(tmp_path, "userId,movieId,stars\n1,10,4.5\n2,10,3\n")
+    ds = load_csv(path, user_col="userId", item_col="movieId", rating_col="stars")
+    assert ds.ratings is not None and ds.ratings.tolist() == [4.5, 3.0]
+    with pytest.raises(ValueError, match=r"column 'user_id' not found; available columns: \["):
+        load_csv(path)
+
+
+def test_gzip(tmp_path: Path, reader: str) -> None:
+    path = tmp_path / "ratings.csv.gz"
+    with gzip.open(path, "wt", encoding="utf-8") as f:
+        f.write(SIMPLE)
+    _check_simple(load_csv(path))
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    path = tmp_path / "nope.csv"
+    with pytest.raises(FileNotFoundError, match="nope.csv"):
+        load_csv(path)
+
+
+def test_non_numeric_rating(tmp_path: Path, reader: str) -> None:
+    path = _write(tmp_path, SIMPLE.replace("3.5", "good"))
+    with pytest.raises(ValueError, match="line 3: column 'rating' has non-numeric value 'good'"):
+        load_csv(path)
+
+
+def test_empty_cell(tmp_path: Path, reader: str) -> None:
+    path = _write(tmp_path, SIMPLE.replace("13,2,2", "13,2,"))
+    with pytest.raises(ValueError, match="line 5: column 'rating' is empty"):
+        load_csv(path)
+    path = _write(tmp_path, SIMPLE.replace("12,1,3.5", ",1,3.5"))
+    with pytest.raises(ValueError, match="line 3: column 'user_id' is empty"):
+        load_csv(path)
+
+
+def test_non_finite_rating(tmp_path: Path, reader: str) -> None:
+    path = _write(tmp_path, SIMPLE.replace("3.5", "inf"))
+    with pytest.raises(ValueError, match="rating at line 3 is inf"):
+        load_csv(path)
+
+
+def test_wrong_field_count(tmp_path: Path, reader: str) -> None:
+    path = _write(tmp_path, SIMPLE + "14,5,1,500,extra\n")
+    with pytest.raises(ValueError, match="ratings.csv"):
+        load_csv(path)
+
+
+def test_duplicates(tmp_path: Path, reader: str) -> None:
+    path = _write(tmp_path, SIMPLE + "10,3,1,600\n")
+    with pytest.raises(ValueError, match=r"\(user 10, item 3\) at line 2 and line 6"):
+        load_csv(path)
+    ds = load_csv(path, duplicates="last")
+    row = ds.user_row(10)
+    assert row is not None
+    rating = row.field("rating")
+    assert rating is not None and rating.tolist() == [5.0, 1.0]
+    summed = load_csv(path, duplicates="sum")
+    assert summed.ratings is not None and summed.ratings.tolist() == [5.0, 5.0, 3.5, 2.0]
+
+
+def test_header_only(tmp_path: Path, reader: str) -> None:
+    path = _write(tmp_path, "user_id,item_id,rating\n")
+    with pytest.raises(ValueError, match="no interactions"):
+        load_csv(path)
+    with pytest.raises(ValueError, match="no interactions"):
+        load_csv(_write(tmp_path, "", "empty.csv"))
+
+
+@pytest.mark.skipif(not ML100K.exists(), reason="ML-100K ratings.csv not available")
+@pytest.mark.parametrize("use_pandas", [True, False])
+def test_movielens_100k(use_pandas: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    if use_pandas:
+        pytest.importorskip("pandas")
+    else:
+        monkeypatch.setattr(loaders_module, "_pandas", lambda: None)
+    ds = load_csv(ML100K)
+    assert ds.user_count == 943
+    assert ds.item_count == 1682
+    assert ds.interaction_count == 100_000
+    assert ds.users.ids().dtype == np.int64
+    raw = np.loadtxt(ML100K, delimiter=",", skiprows=1, dtype=np.int64)
+    assert ds.ratings is not None and ds.ratings.sum() == raw[:, 2].sum()
+    for user in (1, 196, 943):
+        mine = raw[raw[:, 0] == user]
+        mine = mine[np.argsort(mine[:, 1])]
+        row = ds.user_row(user)
+        assert row is not None
+        np.testing.assert_array_equal(row.ids(), mine[:, 1])
+        np.testing.assert_array_equal(row.field("rating"), mine[:, 2].astype(np.float64))
+        np.testing.assert_array_equal(row.field("timestamp"), mine[:, 3])
+    matrix = ds.interaction_matrix("rating")
+    matrix.validate()
+    assert matrix.shape == (943, 1682)
