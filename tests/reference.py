@@ -8,6 +8,9 @@ kernels are held to these functions by the tests in ``test_core_*.py``.
 from __future__ import annotations
 
 import importlib
+import subprocess
+import sys
+import textwrap
 from dataclasses import dataclass
 from types import ModuleType
 
@@ -24,10 +27,15 @@ VARIANTS = ("_core", "_core_avx2")
 
 
 def load_variant(name: str) -> ModuleType | None:
-    """Imports ``alskit.<name>``; None when it was not built or this CPU cannot run it."""
+    """Imports ``alskit.<name>``; None when that optional variant was not built or this CPU
+    cannot run it. The portable ``_core`` is never optional, and any other import error (of
+    the package itself, say) propagates rather than silently skipping every test."""
+    qualified = f"alskit.{name}"
     try:
-        module = importlib.import_module(f"alskit.{name}")
-    except ImportError:
+        module = importlib.import_module(qualified)
+    except ModuleNotFoundError as error:
+        if name == "_core" or error.name != qualified:
+            raise
         return None
     if module.isa() == "avx2" and not module.cpu_supports_avx2():
         return None
@@ -52,13 +60,13 @@ def gram(factors: AnyFloat, reg: float) -> F64:
 
 def min_norm_solve(system: F64, rhs: F64) -> F64:
     """The minimum-norm least-squares solution of system·x = rhs (the core's fallback)."""
-    return np.linalg.lstsq(system, rhs, rcond=None)[0]
+    return np.asarray(np.linalg.lstsq(system, rhs, rcond=None)[0], dtype=np.float64)
 
 
 def solve_spd(system: F64, rhs: F64) -> F64:
     """Exact solve when the system is comfortably non-singular, else the min-norm solution."""
     if np.linalg.cond(system) < 1e10:
-        return np.linalg.solve(system, rhs)
+        return np.asarray(np.linalg.solve(system, rhs), dtype=np.float64)
     return min_norm_solve(system, rhs)
 
 
@@ -77,7 +85,7 @@ def explicit_row(right: AnyFloat, cols: AnyInt, ratings: AnyFloat, reg: float) -
 def explicit_row_min_norm(right: AnyFloat, cols: AnyInt, ratings: AnyFloat) -> F64:
     """reg = 0 with fewer observations than factors: the min-norm least-squares solution."""
     q = np.asarray(right, dtype=np.float64)[cols]
-    return np.linalg.pinv(q) @ np.asarray(ratings, dtype=np.float64)
+    return np.asarray(np.linalg.pinv(q) @ np.asarray(ratings, dtype=np.float64), dtype=np.float64)
 
 
 def implicit_system(
@@ -86,17 +94,12 @@ def implicit_system(
     """A = G + Σ v_i q_i q_iᵀ and b = Σ (1 + v_i) q_i for one row."""
     q = np.asarray(right, dtype=np.float64)[cols]
     v = np.asarray(weights, dtype=np.float64)
-    system = np.asarray(gram_matrix, dtype=np.float64).copy()
-    rhs = np.zeros(q.shape[1])
-    for qi, vi in zip(q, v, strict=True):
-        system += vi * np.outer(qi, qi)
-        rhs += (1.0 + vi) * qi
+    system = np.asarray(gram_matrix, dtype=np.float64) + (q.T * v) @ q  # G + Σ v_i q_i q_iᵀ
+    rhs = (1.0 + v) @ q  # Σ (1 + v_i) q_i
     return system, rhs
 
 
-def implicit_row(
-    right: AnyFloat, cols: AnyInt, weights: AnyFloat, gram_matrix: AnyFloat
-) -> F64:
+def implicit_row(right: AnyFloat, cols: AnyInt, weights: AnyFloat, gram_matrix: AnyFloat) -> F64:
     """The implicit (HKV) row solve; an empty row gives 0."""
     if len(cols) == 0:
         return np.zeros(right.shape[1])
@@ -249,3 +252,15 @@ def make_factors(
 ) -> AnyFloat:
     """Factors of modest scale: rows of norm ≈ 1."""
     return rng.normal(0.0, 1.0 / np.sqrt(k), size=(n, k)).astype(dtype)
+
+
+def run_isolated(code: str, timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
+    """Runs `code` in a fresh interpreter: for inputs that may crash the process (a test that
+    crashed pytest itself would hide every other result)."""
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )

@@ -307,7 +307,10 @@ ROUND_TRIP: list[tuple[type[Any], dict[str, Any]]] = [
     (BiasedMFScorer, {"damping": {"item": 3}, "user_embeddings": False, "dtype": "float32"}),
     (BiasedMFScorer, {"damping": 0, "regularization": 0}),
     (ImplicitMFScorer, {}),
-    (ImplicitMFScorer, {"weight": 5, "use_ratings": True, "regularization": {"user": 2, "item": 1}}),
+    (
+        ImplicitMFScorer,
+        {"weight": 5, "use_ratings": True, "regularization": {"user": 2, "item": 1}},
+    ),
     (ImplicitMFScorer, {"solver": "cg", "cg_steps": 6, "user_embeddings": "prefer"}),
     (ImplicitMFScorer, {"features": 3, "dtype": "float32", "user_embeddings": False}),
 ]

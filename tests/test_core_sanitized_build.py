@@ -1,5 +1,5 @@
-"""Guards the sanitizer CI job: when it runs, the module under test must be the sanitized
-build from its scratch directory, not the regular install."""
+"""Guards the sanitizer CI job: when it runs, the module under test must be the sanitized,
+portable build, not a regular install."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ import pytest
     not os.environ.get("ALSKIT_EXPECT_SANITIZED"), reason="only in the sanitizer job"
 )
 def test_sanitized_module_is_under_test() -> None:
-    import alskit._core as core
+    from alskit._native import core
 
-    assert os.environ.get("PYTHONPATH", "") in core.__file__
     assert core.isa() == "baseline"
+    assert "asan" in os.environ.get("LD_PRELOAD", "")
+    with open(core.__file__, "rb") as shared_object:
+        assert b"__asan_init" in shared_object.read()

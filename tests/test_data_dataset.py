@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from alskit.data import Dataset, ItemList, Vocabulary
+from alskit.data._arrays import unique_inverse
 
 USERS = [10, 12, 10, 13, 12]
 ITEMS = [3, 1, 1, 2, 2]
@@ -284,3 +285,38 @@ def test_interactions_df(simple: Dataset) -> None:
     assert df["user_id"].tolist() == [10, 10, 12, 12, 13]
     back = Dataset.from_interactions_df(df)
     np.testing.assert_array_equal(back.ratings, simple.ratings)
+
+
+@pytest.mark.parametrize(
+    "ids",
+    [
+        np.array([5, 3, 5, 9, 3, 4]),  # dense: counting path
+        np.array([-(2**63), 2**63 - 1, 0, 2**63 - 1]),  # sparse: sorting path
+        np.array([-7, -7, -3]),
+    ],
+)
+def test_unique_inverse_matches_numpy(ids: np.ndarray) -> None:
+    uniq, inverse = unique_inverse(ids)
+    ref_uniq, ref_inverse = np.unique(ids, return_inverse=True)
+    np.testing.assert_array_equal(uniq, ref_uniq)
+    np.testing.assert_array_equal(inverse, ref_inverse)
+    assert uniq.dtype == np.int64 and inverse.dtype == np.int32
+
+
+def test_int64_extreme_ids() -> None:
+    lo, hi = -(2**63), 2**63 - 1
+    ds = Dataset.from_arrays([hi, lo, hi], [lo, hi, 0], [1.0, 2.0, 3.0])
+    assert ds.users.ids().tolist() == [lo, hi]
+    row = ds.user_row(hi)
+    assert row is not None and row.ids().tolist() == [lo, 0]
+
+
+def test_owns_its_arrays() -> None:
+    users = np.array([0, 1], dtype=np.int32)
+    items = np.array([0, 1], dtype=np.int32)
+    ratings = np.array([1.0, 2.0])
+    ds = Dataset(Vocabulary([5, 6]), Vocabulary([7, 8]), users, items, ratings)
+    users[0], items[0], ratings[0] = 1, 1, 9.0
+    assert ds.user_nums.tolist() == [0, 1]
+    assert ds.item_nums.tolist() == [0, 1]
+    assert ds.ratings is not None and ds.ratings.tolist() == [1.0, 2.0]

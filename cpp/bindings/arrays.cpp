@@ -1,5 +1,7 @@
 #include "arrays.hpp"
 
+#include <cmath>
+
 namespace alskit::bindings {
 
 namespace {
@@ -84,6 +86,26 @@ void require_shape(const py::array& a, py::ssize_t rows, py::ssize_t cols, const
     }
 }
 
+void require_finite(const py::array& a, ValueType type, const char* name) {
+    const py::ssize_t n = a.size();
+    py::ssize_t bad = -1;
+    {
+        py::gil_scoped_release release;
+        auto first_bad = [&](auto* data) {
+            for (py::ssize_t j = 0; j < n; ++j) {
+                if (!std::isfinite(data[j])) return j;
+            }
+            return py::ssize_t{-1};
+        };
+        bad = type == ValueType::float32 ? first_bad(static_cast<const float*>(a.data()))
+                                         : first_bad(static_cast<const double*>(a.data()));
+    }
+    if (bad >= 0) {
+        throw py::value_error(std::string(name) + " contains a non-finite value (flat index " +
+                              std::to_string(bad) + ")");
+    }
+}
+
 CsrArrays csr_arrays(const py::object& indptr, const py::object& indices, const py::object& values,
                      Index ncols, bool values_optional) {
     CsrArrays csr;
@@ -96,6 +118,7 @@ CsrArrays csr_arrays(const py::object& indptr, const py::object& indices, const 
         csr.value = ValueType::float32;
     } else {
         csr.values = require_array(values, "values", 1);
+        csr.has_values = true;
         csr.value = value_type(csr.values, "values");
         if (csr.values.shape(0) != csr.indices.shape(0)) {
             throw py::value_error("values has " + std::to_string(csr.values.shape(0)) +

@@ -27,6 +27,8 @@ void require_value_type(const py::array& a, ValueType expected, const char* name
 void require_int32(const py::array& a, const char* name);
 void require_shape(const py::array& a, py::ssize_t rows, py::ssize_t cols, const char* name);
 const char* value_type_name(ValueType t);
+/// Every entry finite (checked with the GIL released); ValueError naming the argument.
+void require_finite(const py::array& a, ValueType type, const char* name);
 
 template <class Scalar>
 ConstMatrixMap<Scalar> const_matrix(const py::array& a) {
@@ -40,7 +42,8 @@ MatrixMap<Scalar> mutable_matrix(py::array& a) {
 
 /// A checked CSR triple (indptr, indices, values) over ncols columns.
 struct CsrArrays {
-    py::array indptr, indices, values;
+    py::array indptr, indices, values;  // `values` is meaningful only if has_values
+    bool has_values = false;
     PtrType ptr;
     ValueType value;
     Index ncols;
@@ -50,7 +53,7 @@ struct CsrArrays {
         CsrView<Scalar, Ptr> v;
         v.indptr = static_cast<const Ptr*>(indptr.data());
         v.indices = static_cast<const std::int32_t*>(indices.data());
-        v.values = values ? static_cast<const Scalar*>(values.data()) : nullptr;
+        v.values = has_values ? static_cast<const Scalar*>(values.data()) : nullptr;
         v.nrows = indptr.shape(0) - 1;
         v.ncols = ncols;
         v.entries = indices.shape(0);

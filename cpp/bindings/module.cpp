@@ -4,17 +4,27 @@
 #include "alskit/fold_in.hpp"
 #include "alskit/gram.hpp"
 #include "alskit/parallel.hpp"
+#include "alskit/scoring.hpp"
 #include "arrays.hpp"
 
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <cmath>
+#include <optional>
 #include <string>
 
 namespace alskit::bindings {
 namespace {
 
 using py::arg;
+
+double check_reg(double reg) {
+    if (!(reg >= 0) || !std::isfinite(reg)) {
+        throw py::value_error("reg must be finite and non-negative");
+    }
+    return reg;
+}
 
 int check_threads(int threads) {
     if (threads < 0) throw py::value_error("threads must be >= 0 (0 means all available)");
@@ -66,7 +76,7 @@ py::tuple transpose_csr_py(const py::object& indptr, const py::object& indices,
         py::array_t<std::int32_t> out_indices(nnz);
         py::object out_values = py::none();
         Scalar* values_ptr = nullptr;
-        if (csr.values) {
+        if (csr.has_values) {
             py::array_t<Scalar> v(out_indices.shape(0));
             values_ptr = v.mutable_data();
             out_values = v;
@@ -84,7 +94,9 @@ py::tuple transpose_csr_py(const py::object& indptr, const py::object& indices,
 py::array gram_py(const py::object& factors_obj, double reg, int threads) {
     const py::array factors = require_array(factors_obj, "factors", 2);
     const ValueType type = value_type(factors, "factors");
+    check_reg(reg);
     check_threads(threads);
+    require_finite(factors, type, "factors");
     return dispatch(type, PtrType::int32, [&](auto s, auto) -> py::array {
         using Scalar = decltype(s);
         const auto y = const_matrix<Scalar>(factors);
@@ -118,6 +130,10 @@ HalfEpochArgs half_epoch_args(const py::object& indptr, const py::object& indice
     require_value_type(a.right, a.csr.value, "right");
     require_shape(a.left, a.csr.indptr.shape(0) - 1, a.right.shape(1), "left");
     check_threads(threads);
+    // A NaN factor would otherwise surface as silently zeroed rows (the min-norm fallback
+    // finds rank 0) or as a stalled CG; refusing it here costs O((rows + cols)·k).
+    require_finite(a.left, a.csr.value, "left");
+    require_finite(a.right, a.csr.value, "right");
     return a;
 }
 
@@ -125,7 +141,7 @@ double explicit_half_epoch_py(const py::object& indptr, const py::object& indice
                               const py::object& values, py::object left, const py::object& right,
                               double reg, int threads) {
     HalfEpochArgs a = half_epoch_args(indptr, indices, values, left, right, threads);
-    if (!(reg >= 0)) throw py::value_error("reg must be non-negative");
+    check_reg(reg);
     return dispatch(a.csr.value, a.csr.ptr, [&](auto s, auto p) {
         using Scalar = decltype(s);
         const auto view = a.csr.view<Scalar, decltype(p)>();
@@ -147,6 +163,7 @@ py::array require_gram(const py::object& gram_obj, ValueType type, py::ssize_t k
     py::array g = require_array(gram_obj, "gram", 2);
     require_value_type(g, type, "gram");
     require_shape(g, k, k, "gram");
+    require_finite(g, type, "gram");
     return g;
 }
 
@@ -177,7 +194,8 @@ py::array fold_in_explicit_py(const py::object& indptr, const py::object& indice
     const py::array right = require_array(right_obj, "right", 2);
     const CsrArrays csr = csr_arrays(indptr, indices, values, right.shape(0));
     require_value_type(right, csr.value, "right");
-    if (!(reg >= 0)) throw py::value_error("reg must be non-negative");
+    require_finite(right, csr.value, "right");
+    check_reg(reg);
     check_threads(threads);
     return dispatch(csr.value, csr.ptr, [&](auto s, auto p) -> py::array {
         using Scalar = decltype(s);
@@ -201,6 +219,7 @@ py::array fold_in_implicit_py(const py::object& indptr, const py::object& indice
     const py::array right = require_array(right_obj, "right", 2);
     const CsrArrays csr = csr_arrays(indptr, indices, values, right.shape(0));
     require_value_type(right, csr.value, "right");
+    require_finite(right, csr.value, "right");
     const py::array g = require_gram(gram_obj, csr.value, right.shape(1));
     check_threads(threads);
     return dispatch(csr.value, csr.ptr, [&](auto s, auto p) -> py::array {
@@ -216,6 +235,163 @@ py::array fold_in_implicit_py(const py::object& indptr, const py::object& indice
         {
             py::gil_scoped_release release;
             fold_in_implicit(view, r, gm, o, threads);
+        }
+        return out;
+    });
+}
+
+/// An optional 1-D array of `length` entries with the given check; None → null pointer.
+template <class T, class Check>
+const T* optional_vector(const py::object& obj, const char* name, py::ssize_t length,
+                         Check check, py::array& keep) {
+    if (obj.is_none()) return nullptr;
+    keep = require_array(obj, name, 1);
+    check(keep);
+    if (keep.shape(0) != length) {
+        throw py::value_error(std::string(name) + " must have " + std::to_string(length) +
+                              " entries, got " + std::to_string(keep.shape(0)));
+    }
+    return static_cast<const T*>(keep.data());
+}
+
+py::tuple top_n_py(const py::object& users_obj, const py::object& items_obj, Index n,
+                   const py::object& exclude_indptr, const py::object& exclude_indices,
+                   const py::object& candidates_obj, const py::object& blocked_obj,
+                   const py::object& user_offsets_obj, const py::object& item_offsets_obj,
+                   int threads) {
+    const py::array users = require_array(users_obj, "user_factors", 2);
+    const py::array items = require_array(items_obj, "item_factors", 2);
+    const ValueType type = value_type(users, "user_factors");
+    require_value_type(items, type, "item_factors");
+    if (users.shape(1) != items.shape(1)) {
+        throw py::value_error("user_factors has " + std::to_string(users.shape(1)) +
+                              " columns but item_factors has " + std::to_string(items.shape(1)));
+    }
+    if (n < 1) throw py::value_error("n must be at least 1");
+    check_threads(threads);
+    const py::ssize_t rows = users.shape(0);
+    const py::ssize_t n_items = items.shape(0);
+    if (exclude_indptr.is_none() != exclude_indices.is_none()) {
+        throw py::value_error("exclude_indptr and exclude_indices must be given together");
+    }
+    std::optional<CsrArrays> exclude;
+    if (!exclude_indptr.is_none()) {
+        exclude = csr_arrays(exclude_indptr, exclude_indices, py::none(), n_items, true);
+        if (exclude->indptr.shape(0) != rows + 1) {
+            throw py::value_error("exclude_indptr must have one entry per user plus one (" +
+                                  std::to_string(rows + 1) + "), got " +
+                                  std::to_string(exclude->indptr.shape(0)));
+        }
+    }
+    py::array keep_candidates, keep_blocked, keep_user_offsets, keep_item_offsets;
+    Index n_candidates = 0;
+    const std::int32_t* candidates = nullptr;
+    if (!candidates_obj.is_none()) {
+        keep_candidates = require_array(candidates_obj, "candidates", 1);
+        require_int32(keep_candidates, "candidates");
+        candidates = static_cast<const std::int32_t*>(keep_candidates.data());
+        n_candidates = keep_candidates.shape(0);
+    }
+    // No list can be longer than what there is to rank; this also keeps an absurd n from
+    // allocating rows × n.
+    n = std::min<Index>(n, std::max<Index>(candidates ? n_candidates : items.shape(0), 1));
+    const auto* blocked = optional_vector<std::uint8_t>(
+        blocked_obj, "blocked", n_items,
+        [](const py::array& a) {
+            if (a.dtype().kind() != 'b') {
+                throw py::type_error("blocked must be a boolean array, got " +
+                                     py::str(a.dtype()).cast<std::string>());
+            }
+        },
+        keep_blocked);
+    return dispatch(type, exclude ? exclude->ptr : PtrType::int64, [&](auto s, auto p) -> py::tuple {
+        using Scalar = decltype(s);
+        using Ptr = decltype(p);
+        auto float_check = [&](const char* name) {
+            return [type, name](const py::array& a) { require_value_type(a, type, name); };
+        };
+        TopNRequest<Scalar, Ptr> req;
+        req.user_offsets = optional_vector<Scalar>(user_offsets_obj, "user_offsets", rows,
+                                                   float_check("user_offsets"),
+                                                   keep_user_offsets);
+        req.item_offsets = optional_vector<Scalar>(item_offsets_obj, "item_offsets", n_items,
+                                                   float_check("item_offsets"),
+                                                   keep_item_offsets);
+        req.candidates = candidates;
+        req.n_candidates = n_candidates;
+        req.blocked = blocked;
+        req.n = n;
+        CsrView<Scalar, Ptr> exclude_view;
+        if (exclude) {
+            exclude_view = exclude->view<Scalar, Ptr>();
+            validate(exclude_view);
+            req.exclude = &exclude_view;
+        }
+        py::array_t<std::int32_t> out_items({rows, static_cast<py::ssize_t>(n)});
+        py::array_t<Scalar> out_scores({rows, static_cast<py::ssize_t>(n)});
+        const auto u = const_matrix<Scalar>(users);
+        const auto q = const_matrix<Scalar>(items);
+        std::int32_t* items_ptr = out_items.mutable_data();
+        Scalar* scores_ptr = out_scores.mutable_data();
+        {
+            py::gil_scoped_release release;
+            top_n(u, q, req, items_ptr, scores_ptr, threads);
+        }
+        return py::make_tuple(out_items, out_scores);
+    });
+}
+
+py::array score_pairs_py(const py::object& users_obj, const py::object& items_obj,
+                         const py::object& user_nums_obj, const py::object& item_nums_obj,
+                         const py::object& user_offsets_obj, const py::object& item_offsets_obj,
+                         int threads) {
+    const py::array users = require_array(users_obj, "user_factors", 2);
+    const py::array items = require_array(items_obj, "item_factors", 2);
+    const ValueType type = value_type(users, "user_factors");
+    require_value_type(items, type, "item_factors");
+    if (users.shape(1) != items.shape(1)) {
+        throw py::value_error("user_factors and item_factors differ in width");
+    }
+    const py::array user_nums = require_array(user_nums_obj, "user_nums", 1);
+    const py::array item_nums = require_array(item_nums_obj, "item_nums", 1);
+    require_int32(user_nums, "user_nums");
+    require_int32(item_nums, "item_nums");
+    if (user_nums.shape(0) != item_nums.shape(0)) {
+        throw py::value_error("user_nums and item_nums differ in length");
+    }
+    check_threads(threads);
+    const Index pairs = user_nums.shape(0);
+    const auto* un = static_cast<const std::int32_t*>(user_nums.data());
+    const auto* in = static_cast<const std::int32_t*>(item_nums.data());
+    for (Index j = 0; j < pairs; ++j) {
+        if (un[j] < 0 || un[j] >= users.shape(0)) {
+            throw py::value_error("user_nums[" + std::to_string(j) + "] = " +
+                                  std::to_string(un[j]) + " is not a valid row");
+        }
+        if (in[j] < 0 || in[j] >= items.shape(0)) {
+            throw py::value_error("item_nums[" + std::to_string(j) + "] = " +
+                                  std::to_string(in[j]) + " is not a valid row");
+        }
+    }
+    return dispatch(type, PtrType::int32, [&](auto s, auto) -> py::array {
+        using Scalar = decltype(s);
+        auto float_check = [&](const char* name) {
+            return [type, name](const py::array& a) { require_value_type(a, type, name); };
+        };
+        py::array keep_u, keep_i;
+        const Scalar* uo = optional_vector<Scalar>(user_offsets_obj, "user_offsets",
+                                                   users.shape(0), float_check("user_offsets"),
+                                                   keep_u);
+        const Scalar* io = optional_vector<Scalar>(item_offsets_obj, "item_offsets",
+                                                   items.shape(0), float_check("item_offsets"),
+                                                   keep_i);
+        py::array_t<Scalar> out(pairs);
+        Scalar* out_ptr = out.mutable_data();
+        const auto u = const_matrix<Scalar>(users);
+        const auto q = const_matrix<Scalar>(items);
+        {
+            py::gil_scoped_release release;
+            score_pairs(u, q, un, in, pairs, uo, io, out_ptr, threads);
         }
         return out;
     });
@@ -266,4 +442,15 @@ PYBIND11_MODULE(ALSKIT_MODULE_NAME, m) {
     m.def("fold_in_implicit", &fold_in_implicit_py, arg("indptr"), arg("indices"), arg("values"),
           arg("right"), arg("gram"), py::kw_only(), arg("threads") = 0,
           "Embeddings of new rows from confidence weights over `right`, given its Gram.");
+    m.def("top_n", &top_n_py, arg("user_factors"), arg("item_factors"), arg("n"), py::kw_only(),
+          arg("exclude_indptr") = py::none(), arg("exclude_indices") = py::none(),
+          arg("candidates") = py::none(), arg("blocked") = py::none(),
+          arg("user_offsets") = py::none(), arg("item_offsets") = py::none(),
+          arg("threads") = 0,
+          "Best n items per row of user_factors; returns (items int32, scores), padded with "
+          "-1/NaN.");
+    m.def("score_pairs", &score_pairs_py, arg("user_factors"), arg("item_factors"),
+          arg("user_nums"), arg("item_nums"), py::kw_only(), arg("user_offsets") = py::none(),
+          arg("item_offsets") = py::none(), arg("threads") = 0,
+          "Scores of (user, item) pairs: p·q plus optional offsets.");
 }

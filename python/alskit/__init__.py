@@ -3,7 +3,7 @@
 The scorers reproduce LensKit's ``lenskit.als`` API (2025.1) on a C++/OpenMP core.
 """
 
-from ._native import core as _core
+from ._native import core as _native_core
 from .als import (
     ALSBase,
     ALSConfig,
@@ -15,6 +15,8 @@ from .als import (
 from .bias import BiasModel, Damping
 from .component import Component
 from .data import CSRMatrix, Dataset, ItemList, RecQuery, UIPair, Vocabulary, load_csv
+from .persistence import ModelFileError, load
+from .recommendations import Recommendations
 from .training import IterativeTraining, TrainContext, TrainingData, TrainingOptions
 
 __version__ = "0.1.0"
@@ -22,12 +24,12 @@ __version__ = "0.1.0"
 
 def openmp_enabled() -> bool:
     """Whether the native core runs its kernels on several threads."""
-    return bool(_core.openmp_enabled())
+    return bool(_native_core.openmp_enabled())
 
 
 def native_isa() -> str:
     """Instruction set of the native core in use ('avx2' or 'baseline')."""
-    return str(_core.isa())
+    return str(_native_core.isa())
 
 
 __all__ = [
@@ -50,6 +52,9 @@ __all__ = [
     "TrainingOptions",
     "UIPair",
     "Vocabulary",
+    "ModelFileError",
+    "Recommendations",
+    "load",
     "load_csv",
     "native_isa",
     "openmp_enabled",

@@ -44,7 +44,9 @@ void implicit_row_cholesky(RowWorkspace<Scalar>& ws, const CsrView<Scalar, Ptr>&
             if (v > 0) x.row(positive++) = std::sqrt(v) * q;
             any_negative = any_negative || v < 0;
         }
-        update.rankUpdate(x.topRows(positive).transpose());
+        // An empty product is skipped, not passed on: Eigen's blocked kernel divides by its
+        // size (SIGFPE for k >= 48 on a chunk without positive weights).
+        if (positive > 0) update.rankUpdate(x.topRows(positive).transpose());
         if (any_negative) {
             Index negative = 0;
             for (Index j = start; j < start + m; ++j) {

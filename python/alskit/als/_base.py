@@ -5,14 +5,17 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
+from os import PathLike
 from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._threads import blas_limited
+from .._native import core
+from .._threads import blas_limited, resolve_threads
 from ..component import Component
 from ..data import CSRMatrix, Dataset, ItemList, RecQuery, Vocabulary
+from ..recommendations import Recommendations
 from ..training import IterativeTraining, TrainContext, TrainingData, TrainingOptions
 from ._config import ALSConfig
 
@@ -24,7 +27,8 @@ class ALSBase(IterativeTraining, Component[ALSConfig], ABC):
 
     Learned state (after training): ``users_`` and ``items_`` (vocabularies),
     ``user_features_`` (users × k, or ``None`` with ``user_embeddings=False``) and
-    ``item_features_`` (items × k).
+    ``item_features_`` (items × k), and ``user_items_`` (the training matrix's structure,
+    to exclude seen items when recommending).
     """
 
     config_class: ClassVar[type[ALSConfig]] = ALSConfig
@@ -32,6 +36,7 @@ class ALSBase(IterativeTraining, Component[ALSConfig], ABC):
     items_: Vocabulary
     user_features_: NDArray[np.floating[Any]] | None
     item_features_: NDArray[np.floating[Any]]
+    user_items_: CSRMatrix
 
     @property
     def expected_training_epochs(self) -> int:
@@ -50,6 +55,9 @@ class ALSBase(IterativeTraining, Component[ALSConfig], ABC):
         self.users_ = train.users
         self.items_ = train.items
         self.initialize_params(train, rng)
+        # Who has seen what, so recommend() can exclude training items without the data.
+        ui = train.ui_rates
+        self.user_items_ = CSRMatrix(ui.indptr, ui.indices, None, ui.shape)
         return self._run_epochs(train, threads)
 
     def _run_epochs(self, train: TrainingData, threads: int) -> Iterator[dict[str, float]]:
@@ -122,7 +130,7 @@ class ALSBase(IterativeTraining, Component[ALSConfig], ABC):
         self._check_trained()
         query = RecQuery.create(query)
         if not isinstance(items, ItemList):
-            items = ItemList(np.asarray(items))
+            items = ItemList(np.asarray(items), vocabulary=self.items_)
         user_num = None
         if query.user_id is not None:
             user_num = self.users_.number(query.user_id, missing="none")
@@ -140,7 +148,7 @@ class ALSBase(IterativeTraining, Component[ALSConfig], ABC):
             nums = items.numbers(vocabulary=self.items_, missing="negative")
             known = nums >= 0
             scores[known] = self.item_features_[nums[known]] @ embedding
-        scored = ItemList(items.ids(), vocabulary=self.items_, scores=scores)
+        scored = items.with_scores(scores)
         if embedding is None:
             return scored
         return self.finalize_scores(user_num, scored, user_bias)
@@ -164,10 +172,143 @@ class ALSBase(IterativeTraining, Component[ALSConfig], ABC):
         """Threads of the current training run (all CPUs outside one)."""
         return int(getattr(self, "_threads", 0))
 
+    # ---- batch operations (native, multi-threaded) -------------------------------------
+
+    def _offsets(
+        self, user_nums: NDArray[np.int32] | None
+    ) -> tuple[NDArray[Any] | None, NDArray[Any] | None]:
+        """Per-user and per-item score offsets added to p·q (biases); none by default."""
+        return None, None
+
+    def _user_numbers(self, users: ArrayLike | None) -> tuple[NDArray[Any], NDArray[np.int32]]:
+        if users is None:
+            return self.users_.ids(), np.arange(len(self.users_), dtype=np.int32)
+        ids = np.asarray(users)
+        if ids.ndim == 0:
+            ids = ids.reshape(1)
+        return ids, self.users_.numbers(ids, missing="error")
+
+    def _require_user_embeddings(self) -> NDArray[np.floating[Any]]:
+        self._check_trained()
+        if self.user_features_ is None:
+            raise ValueError(
+                "this model keeps no user embeddings (user_embeddings=False); score users by "
+                "folding in their histories (fold_in_users, or a RecQuery with user_items)"
+            )
+        return self.user_features_
+
+    def recommend(
+        self,
+        users: ArrayLike | None = None,
+        n: int = 10,
+        *,
+        exclude_seen: bool = True,
+        candidates: ArrayLike | None = None,
+        blocklist: ArrayLike | None = None,
+        threads: int | None = None,
+    ) -> Recommendations:
+        """Top-``n`` items for each of ``users`` (ids; all users if None) from the stored
+        embeddings, computed natively in blocks of users (no users × items matrix).
+
+        ``exclude_seen`` leaves out each user's training items; ``candidates`` (item ids)
+        restricts the ranking to those items; ``blocklist`` (item ids) is never returned.
+        Ties are broken by item number. Lists are shorter than n when fewer items remain.
+        """
+        factors = self._require_user_embeddings()
+        ids, nums = self._user_numbers(users)
+        if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+            raise ValueError(f"n must be a positive integer, got {n!r}")
+        exclude_indptr = exclude_indices = None
+        if exclude_seen:
+            seen = self.user_items_
+            starts, ends = seen.indptr[nums], seen.indptr[nums + 1]
+            exclude_indptr = np.concatenate([[0], np.cumsum(ends - starts)]).astype(np.int64)
+            exclude_indices = _gather_rows(seen.indices, starts, ends)
+        cand = None
+        if candidates is not None:
+            cand = np.unique(self.items_.numbers(np.asarray(candidates), missing="error"))
+        blocked = None
+        if blocklist is not None:
+            blocked = np.zeros(len(self.items_), dtype=np.bool_)
+            listed = self.items_.numbers(np.atleast_1d(np.asarray(blocklist)), missing="negative")
+            blocked[listed[listed >= 0]] = True  # unknown ids cannot be recommended anyway
+        user_offsets, item_offsets = self._offsets(nums)
+        with blas_limited():
+            items, scores = core.top_n(
+                np.ascontiguousarray(factors[nums]), self.item_features_, int(n),
+                exclude_indptr=exclude_indptr, exclude_indices=exclude_indices,
+                candidates=cand, blocked=blocked, user_offsets=user_offsets,
+                item_offsets=item_offsets, threads=resolve_threads(threads),
+            )
+        return Recommendations.from_matrix(ids, items, scores, self.items_)
+
+    def predict(
+        self, users: ArrayLike, items: ArrayLike, *, threads: int | None = None
+    ) -> NDArray[np.float64]:
+        """Scores of (user, item) pairs from stored embeddings; NaN for an unknown user or
+        item (and, without stored embeddings, for every pair)."""
+        self._check_trained()
+        user_ids, item_ids = np.asarray(users), np.asarray(items)
+        if user_ids.shape != item_ids.shape or user_ids.ndim != 1:
+            raise ValueError(
+                f"users and items must be 1-D and of equal length, got {user_ids.shape} and "
+                f"{item_ids.shape}"
+            )
+        out = np.full(len(user_ids), np.nan)
+        if self.user_features_ is None or len(user_ids) == 0:
+            return out
+        unums = self.users_.numbers(user_ids, missing="negative")
+        inums = self.items_.numbers(item_ids, missing="negative")
+        ok = (unums >= 0) & (inums >= 0)
+        user_offsets, item_offsets = self._offsets(None)
+        out[ok] = core.score_pairs(
+            self.user_features_, self.item_features_, unums[ok].astype(np.int32),
+            inums[ok].astype(np.int32), user_offsets=user_offsets, item_offsets=item_offsets,
+            threads=resolve_threads(threads),
+        )
+        return out
+
+    def similar_items(
+        self, items: ArrayLike, n: int = 10, *, threads: int | None = None
+    ) -> Recommendations:
+        """The ``n`` items most similar to each of ``items`` by cosine of item factors
+        (the item itself excluded)."""
+        self._check_trained()
+        ids = np.atleast_1d(np.asarray(items))
+        nums = self.items_.numbers(ids, missing="error")
+        norms = np.linalg.norm(self.item_features_, axis=1, keepdims=True)
+        unit = np.ascontiguousarray(
+            self.item_features_ / np.where(norms > 0, norms, 1), dtype=self.dtype
+        )
+        exclude_indptr = np.arange(len(nums) + 1, dtype=np.int64)
+        result, scores = core.top_n(
+            np.ascontiguousarray(unit[nums]), unit, int(n), exclude_indptr=exclude_indptr,
+            exclude_indices=nums.astype(np.int32), threads=resolve_threads(threads),
+        )
+        return Recommendations.from_matrix(ids, result, scores, self.items_, "query_item_id")
+
+    def save(self, path: str | PathLike[str]) -> None:
+        """Write the trained model to ``path`` (safe format; read it with ``alskit.load``)."""
+        from ..persistence import save
+
+        save(self, path)
+
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state.pop("_threads", None)  # a property of the machine that trained it
         return state
+
+
+def _gather_rows(
+    indices: NDArray[np.int32], starts: NDArray[Any], ends: NDArray[Any]
+) -> NDArray[np.int32]:
+    """Concatenation of indices[starts[j]:ends[j]] for all j, without a Python loop."""
+    lengths = (ends - starts).astype(np.int64)
+    total = int(lengths.sum())
+    if total == 0:
+        return np.empty(0, dtype=np.int32)
+    row_start = np.repeat(np.asarray(starts, np.int64) - np.cumsum(lengths) + lengths, lengths)
+    return indices[row_start + np.arange(total)]
 
 
 def frobenius(delta_squared: float) -> float:

@@ -75,6 +75,14 @@ class BiasedMFScorer(ALSBase):
         )
         return embedding[0], user_bias
 
+    def _offsets(
+        self, user_nums: NDArray[np.int32] | None
+    ) -> tuple[NDArray[Any] | None, NDArray[Any] | None]:
+        """b_u per user (rows of ``user_nums``, or all users) and b_g + b_i per item."""
+        users = self.bias_.user_biases if user_nums is None else self.bias_.user_biases[user_nums]
+        items = self.bias_.global_bias + self.bias_.item_biases
+        return users.astype(self.dtype), items.astype(self.dtype)
+
     def finalize_scores(
         self, user_num: int | None, items: ItemList, user_bias: float | None
     ) -> ItemList:
@@ -84,4 +92,4 @@ class BiasedMFScorer(ALSBase):
         scores = items.scores()
         assert scores is not None
         offsets = self.bias_.item_offsets(items.numbers(vocabulary=self.items_, missing="negative"))
-        return ItemList(items.ids(), vocabulary=self.items_, scores=scores + offsets + user_bias)
+        return items.with_scores(scores + offsets + user_bias)

@@ -83,6 +83,24 @@ def as_id_array(values: object, what: str = "ids") -> IdArray:
     raise TypeError(f"{what} must be integers or strings, not {arr.dtype}")
 
 
+def unique_inverse(ids: IdArray) -> tuple[IdArray, NDArray[np.int32]]:
+    """Sorted distinct ids, and each input id's position among them."""
+    n = len(ids)
+    if ids.dtype.kind == "i" and n:
+        lo, hi = int(ids.min()), int(ids.max())
+        span = hi - lo + 1
+        if span <= 2 * n + 1024:
+            # Dense integer ids (the usual case): counting is much faster than sorting.
+            offsets = ids - lo
+            present = np.zeros(span, dtype=bool)
+            present[offsets] = True
+            rank = np.cumsum(present, dtype=np.int64) - 1
+            uniq = (np.flatnonzero(present) + lo).astype(np.int64)
+            return uniq, rank[offsets].astype(np.int32)
+    uniq, inverse = np.unique(ids, return_inverse=True)
+    return uniq, inverse.astype(np.int32)
+
+
 def _float_ids(arr: NDArray[Any], what: str) -> IdArray:
     f = arr.astype(np.float64)
     bad = ~np.isfinite(f)

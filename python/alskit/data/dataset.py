@@ -8,7 +8,15 @@ from typing import Any, Literal, TypeAlias
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
-from ._arrays import IdArray, IdsLike, as_float_array, as_id_array, first_index, readonly
+from ._arrays import (
+    IdArray,
+    IdsLike,
+    as_float_array,
+    as_id_array,
+    first_index,
+    readonly,
+    unique_inverse,
+)
 from ._compat import require_module
 from .items import ItemList
 from .matrix import CSRMatrix, indptr_dtype
@@ -85,6 +93,11 @@ class Dataset:
         sel, r, ts = _canonical_order(users, items, un, inn, r, ts, duplicates, row_label)
         if sel is not None:
             un, inn = un[sel], inn[sel]
+        else:
+            # Already in order: copy anyway so the caller's arrays stay theirs to change.
+            un, inn = un.copy(), inn.copy()
+            r = None if r is None else r.copy()
+            ts = None if ts is None else ts.copy()
         self._setup(users, items, un, inn, r, ts)
 
     def _setup(
@@ -266,7 +279,7 @@ class Dataset:
         return self._timestamps
 
     def interaction_matrix(
-        self, field: Literal["rating"] | None = None, *, dtype: DTypeLike = np.float32
+        self, field: Literal["rating"] | None = None, dtype: DTypeLike = np.float32
     ) -> CSRMatrix:
         """The user×item CSR matrix; ``field=None`` gives values None (all ones).
 
@@ -376,8 +389,8 @@ def _number(
     ids: IdArray, vocab: VocabLike | None, label: str, row_label: RowLabel
 ) -> tuple[Vocabulary, NDArray[np.int32]]:
     if vocab is None:
-        uniq, inverse = np.unique(ids, return_inverse=True)
-        return Vocabulary._from_unique(uniq, label, is_sorted=True), inverse.astype(np.int32)
+        uniq, inverse = unique_inverse(ids)
+        return Vocabulary._from_unique(uniq, label, is_sorted=True), inverse
     if not isinstance(vocab, Vocabulary):
         vocab = Vocabulary(vocab, name=label)
     nums = vocab.numbers(ids, missing="negative")

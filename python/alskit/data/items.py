@@ -129,6 +129,15 @@ class ItemList:
         """Names of the extra fields (not including scores)."""
         return tuple(self._fields)
 
+    def with_scores(self, scores: ArrayLike) -> ItemList:
+        """A copy of this list (ids, numbers, vocabulary, fields) with new scores."""
+        copy = ItemList.__new__(ItemList)
+        for slot in ItemList.__slots__:
+            setattr(copy, slot, getattr(self, slot))
+        copy._scores = _column("scores", scores, self._len, float)
+        copy._fields = dict(self._fields)
+        return copy
+
     def ids(self) -> IdArray:
         """Item ids (int64 or unicode), read-only."""
         if self._ids is None:

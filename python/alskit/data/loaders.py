@@ -146,6 +146,7 @@ def _read_pandas(
             header=0 if header else None,
             names=names,
             engine=engine,
+            encoding="utf-8-sig",
             skipinitialspace=True,
             keep_default_na=False,
             na_values=[""],

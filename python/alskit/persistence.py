@@ -1,0 +1,210 @@
+"""Saving and loading trained models in a safe, versioned, pickle-free format.
+
+A model file is a zip archive holding ``model.json`` (format version, model class, config,
+scalar state, and the name, dtype, shape and SHA-256 of every array) and one ``.npy`` file
+per array, read with ``allow_pickle=False``. Loading executes no code from the file: the
+class is looked up in a fixed table, the config is validated by pydantic, and every array is
+checked against its recorded digest, dtype and shape before use.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from os import PathLike
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .als import ALSBase, BiasedMFScorer, ImplicitMFScorer
+from .bias import BiasModel
+from .data import CSRMatrix, Vocabulary
+
+FORMAT = "alskit-model"
+FORMAT_VERSION = 1
+_MODELS: dict[str, type[ALSBase]] = {
+    "BiasedMFScorer": BiasedMFScorer,
+    "ImplicitMFScorer": ImplicitMFScorer,
+}
+_ALLOWED_KINDS = {"f", "i", "U", "b"}  # numbers, integer/string ids, flags: never objects
+
+
+class ModelFileError(ValueError):
+    """A model file that is not a valid alskit model (wrong format, damaged, or tampered)."""
+
+
+def _digest(array: NDArray[Any]) -> str:
+    return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()
+
+
+def _collect(model: ALSBase) -> tuple[dict[str, NDArray[Any]], dict[str, Any]]:
+    arrays: dict[str, NDArray[Any]] = {
+        "users": model.users_.ids(),
+        "items": model.items_.ids(),
+        "item_features": model.item_features_,
+        "seen_indptr": model.user_items_.indptr,
+        "seen_indices": model.user_items_.indices,
+    }
+    state: dict[str, Any] = {"trained_epochs": model.trained_epochs}
+    if model.user_features_ is not None:
+        arrays["user_features"] = model.user_features_
+    if isinstance(model, BiasedMFScorer):
+        arrays["user_biases"] = model.bias_.user_biases
+        arrays["item_biases"] = model.bias_.item_biases
+        state["global_bias"] = model.bias_.global_bias
+        state["damping"] = list(model.bias_.damping)
+    if isinstance(model, ImplicitMFScorer) and getattr(model, "OtOr_", None) is not None:
+        arrays["OtOr"] = model.OtOr_
+    return arrays, state
+
+
+def save(model: ALSBase, path: str | PathLike[str]) -> None:
+    """Write a trained model to ``path`` (written to a temporary file, then renamed, so an
+    interrupted save never leaves a half-written model under the final name)."""
+    model._check_trained()
+    name = type(model).__name__
+    if name not in _MODELS or type(model) is not _MODELS[name]:
+        raise TypeError(f"cannot save a {name}: only {sorted(_MODELS)} are supported")
+    arrays, state = _collect(model)
+    header = {
+        "format": FORMAT,
+        "version": FORMAT_VERSION,
+        "model": name,
+        "config": model.dump_config(),
+        "state": state,
+        "arrays": {
+            key: {"dtype": a.dtype.str, "shape": list(a.shape), "sha256": _digest(a)}
+            for key, a in arrays.items()
+        },
+    }
+    target = Path(path)
+    partial = target.with_name(target.name + ".partial")
+    with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_STORED) as archive:
+        archive.writestr("model.json", json.dumps(header, indent=1))
+        for key, array in arrays.items():
+            buffer = io.BytesIO()
+            np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
+            archive.writestr(f"{key}.npy", buffer.getvalue())
+    partial.replace(target)
+
+
+def _read_header(archive: zipfile.ZipFile) -> dict[str, Any]:
+    try:
+        header = json.loads(archive.read("model.json"))
+    except KeyError as e:
+        raise ModelFileError("not an alskit model file (no model.json)") from e
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ModelFileError(f"model.json is not valid JSON: {e}") from e
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        raise ModelFileError("not an alskit model file (wrong format tag)")
+    version = header.get("version")
+    if not isinstance(version, int) or version < 1:
+        raise ModelFileError(f"invalid format version {version!r}")
+    if version > FORMAT_VERSION:
+        raise ModelFileError(
+            f"model file format version {version} is newer than this alskit supports "
+            f"({FORMAT_VERSION}); upgrade alskit to load it"
+        )
+    if header.get("model") not in _MODELS:
+        raise ModelFileError(f"unknown model class {header.get('model')!r}")
+    if not isinstance(header.get("arrays"), dict) or not isinstance(header.get("state"), dict):
+        raise ModelFileError("model.json lacks its array table or state")
+    return header
+
+
+def _read_array(archive: zipfile.ZipFile, key: str, spec: Any) -> NDArray[Any]:
+    if not isinstance(spec, dict) or not {"dtype", "shape", "sha256"} <= set(spec):
+        raise ModelFileError(f"array {key!r}: malformed entry in model.json")
+    try:
+        raw = archive.read(f"{key}.npy")
+        array = np.load(io.BytesIO(raw), allow_pickle=False)
+    except KeyError as e:
+        raise ModelFileError(f"array {key!r} is missing from the file") from e
+    except (ValueError, OSError, EOFError) as e:
+        raise ModelFileError(f"array {key!r} is damaged: {e}") from e
+    if array.dtype.kind not in _ALLOWED_KINDS or array.dtype.str != spec["dtype"]:
+        raise ModelFileError(f"array {key!r} has dtype {array.dtype.str}, expected {spec['dtype']}")
+    if list(array.shape) != spec["shape"]:
+        raise ModelFileError(f"array {key!r} has shape {array.shape}, expected {spec['shape']}")
+    if _digest(array) != spec["sha256"]:
+        raise ModelFileError(f"array {key!r} does not match its checksum (file altered?)")
+    return array
+
+
+def load(path: str | PathLike[str]) -> ALSBase:
+    """Read a model written by :func:`save`; raises :class:`ModelFileError` (a
+    ``ValueError``) for a damaged, tampered, foreign or too-new file."""
+    try:
+        archive = zipfile.ZipFile(path)
+    except FileNotFoundError:
+        raise
+    except (zipfile.BadZipFile, OSError) as e:
+        raise ModelFileError(f"{path}: not a readable alskit model file ({e})") from e
+    with archive:
+        try:
+            header = _read_header(archive)
+            arrays = {k: _read_array(archive, k, v) for k, v in header["arrays"].items()}
+        except zipfile.BadZipFile as e:
+            raise ModelFileError(f"{path}: damaged model file ({e})") from e
+    return _build(header, arrays)
+
+
+def _require(arrays: dict[str, NDArray[Any]], key: str) -> NDArray[Any]:
+    if key not in arrays:
+        raise ModelFileError(f"array {key!r} is missing from the file")
+    return arrays[key]
+
+
+def _build(header: dict[str, Any], arrays: dict[str, NDArray[Any]]) -> ALSBase:
+    cls = _MODELS[header["model"]]
+    try:
+        model = cls(config=header["config"])
+    except (ValueError, TypeError) as e:
+        raise ModelFileError(f"invalid model configuration: {e}") from e
+    state = header["state"]
+    users = Vocabulary(_require(arrays, "users"), reorder=False)
+    items = Vocabulary(_require(arrays, "items"), reorder=False)
+    k = model.config.embedding_size
+    expected = (len(items), k)
+    item_features = _require(arrays, "item_features")
+    if item_features.shape != expected or item_features.dtype != np.dtype(model.config.dtype):
+        raise ModelFileError(f"item_features must be {expected} {model.config.dtype}")
+    user_features = arrays.get("user_features")
+    if user_features is not None and (
+        user_features.shape != (len(users), k) or user_features.dtype != item_features.dtype
+    ):
+        raise ModelFileError(f"user_features must be {(len(users), k)} {model.config.dtype}")
+    seen = CSRMatrix(
+        _require(arrays, "seen_indptr"), _require(arrays, "seen_indices"), None,
+        (len(users), len(items)),
+    )
+    try:
+        seen.validate()
+    except (ValueError, TypeError) as e:
+        raise ModelFileError(f"seen-items matrix is invalid: {e}") from e
+
+    model.users_, model.items_ = users, items
+    model.item_features_ = np.ascontiguousarray(item_features)
+    model.user_features_ = None if user_features is None else np.ascontiguousarray(user_features)
+    model.user_items_ = seen
+    model.trained_epochs = int(state.get("trained_epochs", 0))
+    if isinstance(model, BiasedMFScorer):
+        ub, ib = _require(arrays, "user_biases"), _require(arrays, "item_biases")
+        if ub.shape != (len(users),) or ib.shape != (len(items),):
+            raise ModelFileError("bias arrays do not match the vocabularies")
+        damping = state.get("damping")
+        if not (isinstance(damping, list) and len(damping) == 2):
+            raise ModelFileError("state.damping must be a pair")
+        model.bias_ = BiasModel(
+            (float(damping[0]), float(damping[1])), float(state["global_bias"]),
+            ub.astype(np.float64), ib.astype(np.float64), items,
+        )
+    if isinstance(model, ImplicitMFScorer) and "OtOr" in arrays:
+        if arrays["OtOr"].shape != (k, k):
+            raise ModelFileError("OtOr must be k × k")
+        model.OtOr_ = np.ascontiguousarray(arrays["OtOr"])
+    return model

@@ -1,0 +1,128 @@
+"""Bit-identical results for any thread count (DESIGN §4: no atomics, ordered sums)."""
+
+from __future__ import annotations
+
+import functools
+from types import ModuleType
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+
+import reference as ref
+
+THREADS = (1, 2, 3)
+K = 32
+DTYPES = (np.float32, np.float64)
+
+
+@pytest.fixture(params=ref.VARIANTS, scope="module")
+def core(request: pytest.FixtureRequest) -> ModuleType:
+    module = ref.load_variant(request.param)
+    if module is None:
+        pytest.skip(f"alskit.{request.param} is not built or this CPU cannot run it")
+    return module
+
+
+@functools.cache
+def problem(values: str) -> tuple[ref.Csr, ref.AnyFloat, ref.AnyFloat]:
+    """9000 rows (more than two 4096-row blocks) with power-law lengths, some very long."""
+    rng = np.random.default_rng(42)
+    nrows, ncols = 9000, 1500
+    lengths = ref.power_law_lengths(rng, nrows, ncols)
+    lengths[rng.choice(nrows, 3, replace=False)] = ncols  # a few rows longer than a chunk
+    assert (lengths == 0).any() and lengths.max() > ref.chunk_rows(K)
+    csr = ref.make_csr(rng, nrows, ncols, lengths=lengths, values=values)
+    right = ref.make_factors(rng, ncols, K)
+    left = ref.make_factors(rng, nrows, K)
+    return csr, right, left
+
+
+def as_dtype(
+    csr: ref.Csr, dtype: type[np.floating], *arrays: ref.AnyFloat
+) -> tuple[ref.Csr, list[npt.NDArray[np.floating]]]:
+    cast = ref.Csr(csr.indptr, csr.indices, csr.values.astype(dtype), csr.ncols)
+    return cast, [a.astype(dtype) for a in arrays]
+
+
+def assert_same(results: list[tuple[npt.NDArray[np.floating], float]]) -> None:
+    first_left, first_delta = results[0]
+    for left, delta in results[1:]:
+        assert np.array_equal(left, first_left)
+        assert delta == first_delta
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+def test_explicit_threads(core: ModuleType, dtype: type[np.floating]) -> None:
+    base, right64, left64 = problem("normal")
+    csr, (right, left0) = as_dtype(base, dtype, right64, left64)
+    results = []
+    for threads in THREADS:
+        left = left0.copy()
+        d = core.explicit_half_epoch(
+            csr.indptr, csr.indices, csr.values, left, right, 0.1, threads=threads
+        )
+        results.append((left, d))
+    assert not np.array_equal(results[0][0], left0)
+    assert_same(results)
+    outs = [
+        core.fold_in_explicit(csr.indptr, csr.indices, csr.values, right, 0.1, threads=t)
+        for t in THREADS
+    ]
+    assert all(np.array_equal(o, outs[0]) for o in outs)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+@pytest.mark.parametrize("solver", ["cholesky", "cg"])
+def test_implicit_threads(core: ModuleType, dtype: type[np.floating], solver: str) -> None:
+    base, right64, left64 = problem("weights")
+    csr, (right, left0) = as_dtype(base, dtype, right64, left64)
+    gram = core.gram(right, 0.1, threads=1)
+    results = []
+    for threads in THREADS:
+        left = left0.copy()
+        d = core.implicit_half_epoch(
+            csr.indptr,
+            csr.indices,
+            csr.values,
+            left,
+            right,
+            gram,
+            solver=solver,
+            cg_steps=3,
+            threads=threads,
+        )
+        results.append((left, d))
+    assert not np.array_equal(results[0][0], left0)
+    assert_same(results)
+    if solver == "cholesky":
+        outs = [
+            core.fold_in_implicit(csr.indptr, csr.indices, csr.values, right, gram, threads=t)
+            for t in THREADS
+        ]
+        assert all(np.array_equal(o, outs[0]) for o in outs)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+def test_gram_threads(core: ModuleType, dtype: type[np.floating]) -> None:
+    rng = np.random.default_rng(7)
+    factors = ref.make_factors(rng, 20_000, K, dtype)  # five 4096-row blocks
+    grams = [core.gram(factors, 0.5, threads=t) for t in THREADS]
+    assert all(np.array_equal(g, grams[0]) for g in grams)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+def test_transpose_threads(core: ModuleType, dtype: type[np.floating]) -> None:
+    base = problem("normal")[0]
+    csr, _ = as_dtype(base, dtype)
+    outs = [
+        core.transpose_csr(csr.indptr, csr.indices, csr.values, csr.ncols, threads=t)
+        for t in THREADS
+    ]
+    for tp, ti, tv in outs[1:]:
+        assert np.array_equal(tp, outs[0][0])
+        assert np.array_equal(ti, outs[0][1])
+        assert np.array_equal(tv, outs[0][2])
+    # ...and equal to the serial reference.
+    want = ref.transpose(csr)
+    assert all(np.array_equal(g, w) for g, w in zip(outs[0], want, strict=True))
