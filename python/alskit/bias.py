@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import DTypeLike, NDArray
 
 from .data import Dataset, ItemList, Vocabulary
 
@@ -28,6 +29,20 @@ def damping_pair(damping: Damping | tuple[float, float]) -> tuple[float, float]:
     if not all(np.isfinite(pair)) or min(pair) < 0:
         raise ValueError(f"damping must be finite and non-negative, got {damping!r}")
     return pair
+
+
+_CHUNK = 1 << 20  # interactions per step in whole-dataset passes: bounds temporary memory
+
+
+def _chunked_bincount(
+    keys: NDArray[np.integer[Any]], size: int, weights: Callable[[slice], NDArray[np.float64]]
+) -> NDArray[np.float64]:
+    """Σ weights per key, with the weights computed chunk by chunk."""
+    total = np.zeros(size)
+    for lo in range(0, len(keys), _CHUNK):
+        s = slice(lo, lo + _CHUNK)
+        total += np.bincount(keys[s], weights=weights(s), minlength=size)
+    return total
 
 
 def _damped_mean(
@@ -61,27 +76,35 @@ class BiasModel:
         beta_user, beta_item = damping_pair(damping)
         users, items = data.user_nums, data.item_nums
         global_bias = float(ratings.mean())
-        centered = ratings - global_bias
         item_counts = np.bincount(items, minlength=data.item_count).astype(np.float64)
-        item_biases = _damped_mean(
-            np.bincount(items, weights=centered, minlength=data.item_count), item_counts, beta_item
+        item_sums = _chunked_bincount(
+            items, data.item_count, lambda s: ratings[s] - global_bias
         )
+        item_biases = _damped_mean(item_sums, item_counts, beta_item)
         user_counts = np.bincount(users, minlength=data.user_count).astype(np.float64)
-        user_biases = _damped_mean(
-            np.bincount(users, weights=centered - item_biases[items], minlength=data.user_count),
-            user_counts,
-            beta_user,
+        user_sums = _chunked_bincount(
+            users, data.user_count, lambda s: ratings[s] - global_bias - item_biases[items[s]]
         )
+        user_biases = _damped_mean(user_sums, user_counts, beta_user)
         return cls((beta_user, beta_item), global_bias, user_biases, item_biases, data.items)
 
     def residuals(
-        self, user_nums: NDArray[np.integer[Any]], item_nums: NDArray[np.integer[Any]],
+        self,
+        user_nums: NDArray[np.integer[Any]],
+        item_nums: NDArray[np.integer[Any]],
         ratings: NDArray[np.floating[Any]],
-    ) -> NDArray[np.float64]:
-        """r − b_g − b_i − b_u for the given interactions (the training residual matrix)."""
-        return (
-            ratings - self.global_bias - self.item_biases[item_nums] - self.user_biases[user_nums]
-        )
+        dtype: DTypeLike = np.float64,
+    ) -> NDArray[np.floating[Any]]:
+        """r − b_g − b_i − b_u for the given interactions (the training residual matrix),
+        computed in chunks straight into ``dtype`` so no full-size temporaries are made."""
+        out = np.empty(len(ratings), dtype=dtype)
+        for lo in range(0, len(ratings), _CHUNK):
+            s = slice(lo, lo + _CHUNK)
+            out[s] = (
+                ratings[s] - self.global_bias - self.item_biases[item_nums[s]]
+                - self.user_biases[user_nums[s]]
+            )
+        return out
 
     def item_offsets(self, item_nums: NDArray[np.integer[Any]]) -> NDArray[np.float64]:
         """b_g + b_i per item number; unknown items (negative numbers) get b_i = 0."""

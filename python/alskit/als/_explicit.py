@@ -31,13 +31,11 @@ class BiasedMFScorer(ALSBase):
     def prepare_data(self, data: Dataset) -> TrainingData:
         """Learn the bias model and return the residual matrix r − b_g − b_i − b_u."""
         self.bias_ = BiasModel.learn(data, self.config.damping)
-        ratings = data.interaction_matrix("rating", dtype=np.float64)
-        assert ratings.values is not None
-        residuals = self.bias_.residuals(data.user_nums, data.item_nums, data.ratings)  # type: ignore[arg-type]
-        # interaction_matrix and the interaction arrays share the (user, item) sorted order.
-        matrix = CSRMatrix(
-            ratings.indptr, ratings.indices, residuals.astype(self.dtype), ratings.shape
-        )
+        structure = data.interaction_matrix(None)
+        assert data.ratings is not None  # BiasModel.learn has checked
+        # The interaction arrays and the CSR share the (user, item) sorted order.
+        residuals = self.bias_.residuals(data.user_nums, data.item_nums, data.ratings, self.dtype)
+        matrix = CSRMatrix(structure.indptr, structure.indices, residuals, structure.shape)
         return TrainingData.create(data.users, data.items, matrix, threads=self._thread_count)
 
     def initial_params(self, nrows: int, ncols: int, rng: np.random.Generator) -> NDArray[Any]:

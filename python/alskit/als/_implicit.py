@@ -27,17 +27,18 @@ class ImplicitMFScorer(ALSBase):
     config: ImplicitMFConfig
     OtOr_: NDArray[np.floating[Any]]
 
-    def _confidence(self, ratings: NDArray[Any] | None, count: int) -> NDArray[np.float64]:
+    def _confidence(self, ratings: NDArray[Any] | None, count: int) -> NDArray[np.floating[Any]]:
+        """v = w (or w·rating), in the factor dtype."""
         if not self.config.use_ratings:
-            return np.full(count, self.config.weight)
+            return np.full(count, self.config.weight, dtype=self.dtype)
         if ratings is None:
             raise ValueError("use_ratings=True but the data has no 'rating' field")
-        return self.config.weight * np.asarray(ratings, dtype=np.float64)
+        return np.multiply(ratings, self.config.weight, dtype=self.dtype)
 
     def prepare_data(self, data: Dataset) -> TrainingData:
         """The matrix of confidence weights v = w (or w·rating)."""
         structure = data.interaction_matrix(None)
-        values = self._confidence(data.ratings, structure.nnz).astype(self.dtype)
+        values = self._confidence(data.ratings, structure.nnz)
         matrix = CSRMatrix(structure.indptr, structure.indices, values, structure.shape)
         return TrainingData.create(data.users, data.items, matrix, threads=self._thread_count)
 
