@@ -49,8 +49,8 @@ double update_rows(const CsrView<Scalar, Ptr>& rows, MatrixMap<Scalar> left, int
                    SolveRow solve_row) {
     const Index k = left.cols();
     std::vector<double> deltas(static_cast<std::size_t>(rows.nrows), 0.0);
-    parallel_rows(
-        rows.nrows, threads, [k] { return RowWorkspace<Scalar>(k); },
+    parallel_rows<RowWorkspace<Scalar>>(
+        rows.nrows, threads,
         [&](RowWorkspace<Scalar>& ws, Index r) {
             auto current = left.row(r);
             if (rows.row_length(r) == 0) {
@@ -62,7 +62,8 @@ double update_rows(const CsrView<Scalar, Ptr>& rows, MatrixMap<Scalar> left, int
             deltas[static_cast<std::size_t>(r)] =
                 static_cast<double>((solution.transpose() - current).squaredNorm());
             current = solution.transpose();
-        });
+        },
+        k);
     return ordered_sum(deltas);
 }
 

@@ -71,11 +71,12 @@ class ExceptionCollector {
 };
 
 /// Runs body(workspace, row) for every row in [0, nrows) across threads. Each thread builds
-/// one workspace with make_workspace() and reuses it for all its rows. Rows are handed out
+/// one Workspace(workspace_args...) in place (never moved: Eigen's LLT is not safely movable
+/// before its first compute()) and reuses it for all its rows. Rows are handed out
 /// dynamically in small chunks because row lengths follow a power law.
-template <class MakeWorkspace, class Body>
-void parallel_rows(Index nrows, int requested_threads, MakeWorkspace make_workspace, Body body) {
-    using Workspace = decltype(make_workspace());
+template <class Workspace, class Body, class... WorkspaceArgs>
+void parallel_rows(Index nrows, int requested_threads, Body body,
+                   const WorkspaceArgs&... workspace_args) {
     const int threads = resolve_threads(requested_threads, nrows);
     ExceptionCollector errors;
 #ifdef _OPENMP
@@ -83,7 +84,7 @@ void parallel_rows(Index nrows, int requested_threads, MakeWorkspace make_worksp
 #endif
     {
         std::optional<Workspace> workspace;
-        errors.run([&] { workspace.emplace(make_workspace()); });
+        errors.run([&] { workspace.emplace(workspace_args...); });
 #ifdef _OPENMP
 #pragma omp for schedule(dynamic, 8)
 #endif
