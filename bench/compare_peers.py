@@ -19,7 +19,7 @@ import os
 import statistics
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -49,8 +49,14 @@ def implicit_epochs(matrix: Any, k: int, use_cg: bool, threads: int, timed: int)
     times: list[float] = []
     # implicit treats the stored value as the confidence c = 1 + v: alpha = 41 gives v = 40.
     model = AlternatingLeastSquares(
-        factors=k, regularization=0.1, alpha=41.0, use_cg=use_cg, iterations=timed + 1,
-        calculate_training_loss=False, num_threads=threads, random_state=42,
+        factors=k,
+        regularization=0.1,
+        alpha=41.0,
+        use_cg=use_cg,
+        iterations=timed + 1,
+        calculate_training_loss=False,
+        num_threads=threads,
+        random_state=42,
     )
     from threadpoolctl import threadpool_limits
 
@@ -83,38 +89,39 @@ def main() -> None:
 
     start = time.perf_counter()
     data = generate(args.shape, kind="explicit", seed=1)
-    print(f"data: {args.shape}, {data.user_count} users x {data.item_count} items, "
-          f"{data.interaction_count} ratings ({time.perf_counter() - start:.1f}s to generate); "
-          f"{args.threads} threads, alskit core {alskit.native_isa()}")
+    print(
+        f"data: {args.shape}, {data.user_count} users x {data.item_count} items, "
+        f"{data.interaction_count} ratings ({time.perf_counter() - start:.1f}s to generate); "
+        f"{args.threads} threads, alskit core {alskit.native_isa()}"
+    )
     ui = data.interaction_matrix(None)
     import scipy.sparse as sp
 
-    ones = sp.csr_matrix(
-        (np.ones(ui.nnz, np.float32), ui.indices, ui.indptr), shape=ui.shape
-    )
+    ones = sp.csr_matrix((np.ones(ui.nnz, np.float32), ui.indices, ui.indptr), shape=ui.shape)
     frame = data.interactions_df()
 
     rows: list[tuple[str, int, str, float, float]] = []
 
     def record(method: str, k: int, peer: str, seconds: float, ours: float) -> None:
         rows.append((method, k, peer, seconds, seconds / ours))
-        print(f"  {method:<18} k={k:<4} {peer:<22} {seconds:8.3f} s/epoch   x{seconds / ours:5.2f}",
-              flush=True)
+        print(
+            f"  {method:<18} k={k:<4} {peer:<22} {seconds:8.3f} s/epoch   x{seconds / ours:5.2f}",
+            flush=True,
+        )
 
     for k in args.k:
         common = {"features": k, "epochs": args.epochs + 1, "dtype": "float32"}
         ours: dict[str, float] = {}
-        runs: list[tuple[str, Callable[[], float]]] = [
-            ("explicit-cholesky", lambda: median_epoch(alskit_epochs(
-                alskit.BiasedMFScorer(**common), data, args.threads), args.epochs)),
-            ("implicit-cholesky", lambda: median_epoch(alskit_epochs(
-                alskit.ImplicitMFScorer(**common), data, args.threads), args.epochs)),
-            (f"implicit-cg{args.cg_steps}", lambda: median_epoch(alskit_epochs(
+        models: list[tuple[str, alskit.ALSBase]] = [
+            ("explicit-cholesky", alskit.BiasedMFScorer(**common)),
+            ("implicit-cholesky", alskit.ImplicitMFScorer(**common)),
+            (
+                f"implicit-cg{args.cg_steps}",
                 alskit.ImplicitMFScorer(**common, solver="cg", cg_steps=args.cg_steps),
-                data, args.threads), args.epochs)),
+            ),
         ]
-        for method, run in runs:
-            ours[method] = run()
+        for method, model in models:
+            ours[method] = median_epoch(alskit_epochs(model, data, args.threads), args.epochs)
             record(method, k, "alskit", ours[method], ours[method])
 
         if "implicit" not in args.skip:
@@ -123,11 +130,18 @@ def main() -> None:
             except ImportError:
                 print("  implicit: not installed (pip install implicit)")
             else:
-                for use_cg, method in ((True, f"implicit-cg{args.cg_steps}"),
-                                       (False, "implicit-cholesky")):
+                for use_cg, method in (
+                    (True, f"implicit-cg{args.cg_steps}"),
+                    (False, "implicit-cholesky"),
+                ):
                     times = implicit_epochs(ones, k, use_cg, args.threads, args.epochs)
-                    record(method, k, f"implicit (use_cg={use_cg})", statistics.median(times),
-                           ours[method])
+                    record(
+                        method,
+                        k,
+                        f"implicit (use_cg={use_cg})",
+                        statistics.median(times),
+                        ours[method],
+                    )
 
         if "lenskit" not in args.skip:
             try:
@@ -136,14 +150,14 @@ def main() -> None:
                 print("  lenskit: not installed (pip install torch==2.13.0 lenskit==2025.8.1)")
             else:
                 lk_common = {"embedding_size": k, "epochs": args.epochs + 1}
-                seconds = median_epoch(lenskit_epochs(lk.BiasedMFScorer(**lk_common), frame),
-                                       args.epochs)
-                record("explicit-cholesky", k, "lenskit 2025.8", seconds,
-                       ours["explicit-cholesky"])
-                seconds = median_epoch(lenskit_epochs(lk.ImplicitMFScorer(**lk_common), frame),
-                                       args.epochs)
-                record("implicit-cholesky", k, "lenskit 2025.8", seconds,
-                       ours["implicit-cholesky"])
+                seconds = median_epoch(
+                    lenskit_epochs(lk.BiasedMFScorer(**lk_common), frame), args.epochs
+                )
+                record("explicit-cholesky", k, "lenskit 2025.8", seconds, ours["explicit-cholesky"])
+                seconds = median_epoch(
+                    lenskit_epochs(lk.ImplicitMFScorer(**lk_common), frame), args.epochs
+                )
+                record("implicit-cholesky", k, "lenskit 2025.8", seconds, ours["implicit-cholesky"])
 
     print("\nmethod              k     library                  s/epoch  peer/alskit")
     for method, k, peer, seconds, ratio in rows:

@@ -72,8 +72,10 @@ def main() -> None:
 
     for name, model in (
         ("BiasedMF", alskit.BiasedMFScorer(features=args.k, epochs=args.epochs, dtype=args.dtype)),
-        ("ImplicitMF", alskit.ImplicitMFScorer(features=args.k, epochs=args.epochs,
-                                                dtype=args.dtype)),
+        (
+            "ImplicitMF",
+            alskit.ImplicitMFScorer(features=args.k, epochs=args.epochs, dtype=args.dtype),
+        ),
     ):
         before = rss()
         with PeakSampler() as sampler:

@@ -421,11 +421,6 @@ def test_without_user_embeddings(explicit_data: Dataset) -> None:
     assert len(model.similar_items([1], n=3)) == 3
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the user_embeddings=False error of recommend() points to fold_in_users, "
-    "which does not exist on the scorers",
-)
 def test_error_message_points_to_an_existing_method(explicit_data: Dataset) -> None:
     model = _train(BiasedMFScorer, explicit_data, "float64", user_embeddings=False)
     with pytest.raises(ValueError) as info:
@@ -621,11 +616,6 @@ def test_native_top_n_bad_arguments(kwargs: dict[str, Any], error: type, name: s
         core.top_n(args.pop("user_factors"), args.pop("item_factors"), args.pop("n"), **args)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: an out-of-range exclude index is reported as 'indices[0] = 9 ...', "
-    "not naming the argument exclude_indices",
-)
 def test_native_top_n_bad_exclude_index_names_argument() -> None:
     with pytest.raises(ValueError, match="exclude_indices"):
         core.top_n(

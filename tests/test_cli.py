@@ -234,42 +234,20 @@ def test_unknown_user(files: dict[str, Any]) -> None:
 # ---- bugs ----------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: train -o into a missing directory crashes with a FileNotFoundError "
-    "traceback (exit 1) instead of a one-line error, exit 2",
-)
 def test_train_output_directory_missing(files: dict[str, Any]) -> None:
     out = files["root"] / "no-such-dir" / "m.alskit"
     assert_user_error(run("train", files["ratings"], "-o", out, *SMALL_MODEL))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: recommend -o into a missing directory crashes with pandas' OSError "
-    "traceback (exit 1) instead of a one-line error, exit 2",
-)
 def test_recommend_output_directory_missing(files: dict[str, Any]) -> None:
     out = files["root"] / "no-such-dir" / "recs.csv"
     assert_user_error(run("recommend", files["model"], "-n", "2", "-o", out))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: evaluate does not catch errors from training: a file without a rating "
-    "column with the (default) biased model gives a ValueError traceback, exit 1 "
-    "('train' on the same file reports it cleanly)",
-)
 def test_evaluate_without_rating_column(files: dict[str, Any]) -> None:
     assert_user_error(run("evaluate", files["implicit"], *SMALL_MODEL), "rating")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a model file whose model.json lacks state.global_bias makes 'recommend' "
-    "crash with a KeyError traceback (persistence raises KeyError, the CLI catches only "
-    "ValueError)",
-)
 def test_recommend_tampered_header(files: dict[str, Any]) -> None:
     bad = files["root"] / "tampered.alskit"
     with zipfile.ZipFile(files["model"]) as archive:
@@ -283,11 +261,6 @@ def test_recommend_tampered_header(files: dict[str, Any]) -> None:
     assert_user_error(run("recommend", bad, "-n", "2"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: an invalid model option reports only pydantic's first line ('invalid model "
-    "option: 1 validation error for BiasedMFConfig'), not which option or why",
-)
 def test_invalid_option_message_names_the_option(files: dict[str, Any]) -> None:
     result = run("train", files["ratings"], "-o", files["root"] / "m3.alskit", "--features", "0")
     assert_user_error(result)

@@ -497,9 +497,7 @@ def test_numerical_error_class(core: ModuleType) -> None:
         ],
     ],
 )
-def test_non_finite_factors_are_refused(
-    core: ModuleType, function: str, where: str
-) -> None:
+def test_non_finite_factors_are_refused(core: ModuleType, function: str, where: str) -> None:
     name, _, solver = function.partition("-")
     kwargs = good_arguments(name)
     if solver:

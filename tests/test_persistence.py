@@ -397,12 +397,6 @@ BAD_HEADERS = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: persistence._build trusts model.json's state/config: a missing key raises "
-    "KeyError, a non-numeric value a bare ValueError ('invalid literal for int()'), "
-    "instead of ModelFileError (the CLI then shows a traceback for the KeyError cases)",
-)
 @pytest.mark.parametrize("edit", list(BAD_HEADERS.values()), ids=list(BAD_HEADERS))
 def test_malformed_header_state_refused(saved, tmp_path: Path, edit: Any) -> None:  # type: ignore[no-untyped-def]
     _, path = saved
@@ -411,11 +405,6 @@ def test_malformed_header_state_refused(saved, tmp_path: Path, edit: Any) -> Non
         alskit.load(bad)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a file whose config says user_embeddings=True but lacks the user_features "
-    "array loads silently as a model without user embeddings",
-)
 def test_inconsistent_user_embeddings_refused(saved, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     model, path = saved
     assert model.config.user_embeddings is True

@@ -54,12 +54,6 @@ def test_shapes(name: str) -> None:
     assert np.bincount(ds.user_nums, minlength=ds.user_count).min() >= 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: generate() drops repeated (user, item) draws after sizing the histories, so "
-    "the data falls well short of the shape's interaction count (tiny: 2531 of 3000; "
-    "small, the 'MovieLens-100K shape': 73025 of 100000)",
-)
 @pytest.mark.parametrize("name", ["tiny", "small"])
 def test_interaction_count_close_to_shape(name: str) -> None:
     ds = generate(name, kind="implicit")

@@ -107,22 +107,26 @@ void require_finite(const py::array& a, ValueType type, const char* name) {
 }
 
 CsrArrays csr_arrays(const py::object& indptr, const py::object& indices, const py::object& values,
-                     Index ncols, bool values_optional) {
+                     Index ncols, bool values_optional, const std::string& prefix) {
+    const std::string indptr_name = prefix + "indptr";
+    const std::string indices_name = prefix + "indices";
+    const std::string values_name = prefix + "values";
     CsrArrays csr;
-    csr.indptr = require_array(indptr, "indptr", 1);
-    csr.ptr = ptr_type(csr.indptr, "indptr");
-    if (csr.indptr.shape(0) < 1) throw py::value_error("indptr must have at least one entry");
-    csr.indices = require_array(indices, "indices", 1);
-    require_int32(csr.indices, "indices");
+    csr.prefix = prefix;
+    csr.indptr = require_array(indptr, indptr_name.c_str(), 1);
+    csr.ptr = ptr_type(csr.indptr, indptr_name.c_str());
+    if (csr.indptr.shape(0) < 1) throw py::value_error(indptr_name + " must have at least one entry");
+    csr.indices = require_array(indices, indices_name.c_str(), 1);
+    require_int32(csr.indices, indices_name.c_str());
     if (values.is_none() && values_optional) {
         csr.value = ValueType::float32;
     } else {
-        csr.values = require_array(values, "values", 1);
+        csr.values = require_array(values, values_name.c_str(), 1);
         csr.has_values = true;
-        csr.value = value_type(csr.values, "values");
+        csr.value = value_type(csr.values, values_name.c_str());
         if (csr.values.shape(0) != csr.indices.shape(0)) {
-            throw py::value_error("values has " + std::to_string(csr.values.shape(0)) +
-                                  " entries but indices has " +
+            throw py::value_error(values_name + " has " + std::to_string(csr.values.shape(0)) +
+                                  " entries but " + indices_name + " has " +
                                   std::to_string(csr.indices.shape(0)));
         }
     }

@@ -47,6 +47,7 @@ struct CsrArrays {
     PtrType ptr;
     ValueType value;
     Index ncols;
+    std::string prefix;  // prepended to argument names in messages ("exclude_" → exclude_indptr)
 
     template <class Scalar, class Ptr>
     CsrView<Scalar, Ptr> view() const {
@@ -61,9 +62,10 @@ struct CsrArrays {
     }
 };
 
-/// Checks types and lengths; `values` may be None when `values_optional`.
+/// Checks types and lengths; `values` may be None when `values_optional`. `prefix` is part of
+/// the argument names in messages (e.g. "exclude_" for exclude_indptr/exclude_indices).
 CsrArrays csr_arrays(const py::object& indptr, const py::object& indices, const py::object& values,
-                     Index ncols, bool values_optional = false);
+                     Index ncols, bool values_optional = false, const std::string& prefix = "");
 
 /// Calls f(Scalar{}, Ptr{}) with the C++ types matching the arrays' dtypes.
 template <class F>

@@ -47,11 +47,12 @@ bool cpu_supports_avx2() {
 #endif
 }
 
-/// Fully validates a CSR (structure, index ranges, finite values) with the GIL released.
+/// Fully validates a CSR (structure, index ranges, finite values) with the GIL released;
+/// `prefix` is part of the argument names in messages.
 template <class Scalar, class Ptr>
-void validate(const CsrView<Scalar, Ptr>& view) {
+void validate(const CsrView<Scalar, Ptr>& view, const std::string& prefix = "") {
     py::gil_scoped_release release;
-    validate_csr(view, "");
+    validate_csr(view, prefix);
 }
 
 void validate_csr_py(const py::object& indptr, const py::object& indices, const py::object& values,
@@ -276,7 +277,8 @@ py::tuple top_n_py(const py::object& users_obj, const py::object& items_obj, Ind
     }
     std::optional<CsrArrays> exclude;
     if (!exclude_indptr.is_none()) {
-        exclude = csr_arrays(exclude_indptr, exclude_indices, py::none(), n_items, true);
+        exclude = csr_arrays(exclude_indptr, exclude_indices, py::none(), n_items, true,
+                             "exclude_");
         if (exclude->indptr.shape(0) != rows + 1) {
             throw py::value_error("exclude_indptr must have one entry per user plus one (" +
                                   std::to_string(rows + 1) + "), got " +
@@ -324,7 +326,7 @@ py::tuple top_n_py(const py::object& users_obj, const py::object& items_obj, Ind
         CsrView<Scalar, Ptr> exclude_view;
         if (exclude) {
             exclude_view = exclude->view<Scalar, Ptr>();
-            validate(exclude_view);
+            validate(exclude_view, exclude->prefix);
             req.exclude = &exclude_view;
         }
         py::array_t<std::int32_t> out_items({rows, static_cast<py::ssize_t>(n)});

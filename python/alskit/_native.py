@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 from . import _core as _baseline
 
@@ -30,4 +31,9 @@ def _select() -> ModuleType:
     return _core_avx2
 
 
-core: ModuleType = _select()
+__all__ = ["core"]
+
+if TYPE_CHECKING:  # both variants have the same interface, described by _core.pyi
+    from . import _core as core
+else:
+    core = _select()

@@ -77,9 +77,7 @@ class BiasModel:
         users, items = data.user_nums, data.item_nums
         global_bias = float(ratings.mean())
         item_counts = np.bincount(items, minlength=data.item_count).astype(np.float64)
-        item_sums = _chunked_bincount(
-            items, data.item_count, lambda s: ratings[s] - global_bias
-        )
+        item_sums = _chunked_bincount(items, data.item_count, lambda s: ratings[s] - global_bias)
         item_biases = _damped_mean(item_sums, item_counts, beta_item)
         user_counts = np.bincount(users, minlength=data.user_count).astype(np.float64)
         user_sums = _chunked_bincount(
@@ -101,7 +99,9 @@ class BiasModel:
         for lo in range(0, len(ratings), _CHUNK):
             s = slice(lo, lo + _CHUNK)
             out[s] = (
-                ratings[s] - self.global_bias - self.item_biases[item_nums[s]]
+                ratings[s]
+                - self.global_bias
+                - self.item_biases[item_nums[s]]
                 - self.user_biases[user_nums[s]]
             )
         return out
@@ -113,20 +113,35 @@ class BiasModel:
         out[known] += self.item_biases[item_nums[known]]
         return out
 
-    def fold_in_user_bias(self, history: ItemList) -> float:
-        """A new user's bias from their rated history: Σ(r − b_g − b_i)/(#finite + β_u).
+    def fold_in_user_biases(
+        self,
+        rows: NDArray[np.integer[Any]],
+        item_nums: NDArray[np.integer[Any]],
+        ratings: NDArray[np.floating[Any]],
+        n_rows: int,
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """New users' biases from rated histories given as parallel arrays (history row,
+        item number or -1, rating): b_u = Σ(r − b_g − b_i)/(#finite + β_u).
 
         Items the model does not know count with b_i = 0; non-finite ratings are ignored.
+        Returns (bias per row, centered rating r − b_g − b_i per entry).
         """
+        centered = np.asarray(ratings, dtype=np.float64) - self.item_offsets(item_nums)
+        finite = np.isfinite(centered)
+        sums = np.bincount(rows[finite], weights=centered[finite], minlength=n_rows).astype(
+            np.float64
+        )
+        counts = np.bincount(rows[finite], minlength=n_rows).astype(np.float64)
+        return _damped_mean(sums, counts, self.damping[0]), centered
+
+    def fold_in_user_bias(self, history: ItemList) -> float:
+        """A new user's bias from their rated history (see :meth:`fold_in_user_biases`)."""
         ratings = history.field("rating")
         if ratings is None:
             return 0.0
-        ratings = np.asarray(ratings, dtype=np.float64)
-        finite = np.isfinite(ratings)
-        nums = history.numbers(vocabulary=self.items, missing="negative")[finite]
-        centered = ratings[finite] - self.item_offsets(nums)
-        denominator = centered.size + self.damping[0]
-        return float(centered.sum() / denominator) if denominator > 0 else 0.0
+        nums = history.numbers(vocabulary=self.items, missing="negative")
+        biases, _ = self.fold_in_user_biases(np.zeros(len(nums), np.intp), nums, ratings, 1)
+        return float(biases[0])
 
     def compute_for_items(
         self,

@@ -44,16 +44,29 @@ def _load_data(path: str, args: argparse.Namespace) -> Dataset:
         raise CommandError(f"data file not found: {path}")
     try:
         return load_csv(
-            path, sep=args.sep, user_col=args.user_col, item_col=args.item_col,
+            path,
+            sep=args.sep,
+            user_col=args.user_col,
+            item_col=args.item_col,
             rating_col=args.rating_col,
         )
     except (ValueError, TypeError, KeyError, OSError) as e:
-        raise CommandError(f"cannot read {path}: {e}") from e
+        raise CommandError(f"cannot read {path}: {_describe(e)}") from e
 
 
 def _model_options(args: argparse.Namespace) -> dict[str, Any]:
-    names = ("features", "epochs", "regularization", "damping", "weight", "use_ratings",
-             "solver", "cg_steps", "dtype", "user_embeddings")
+    names = (
+        "features",
+        "epochs",
+        "regularization",
+        "damping",
+        "weight",
+        "use_ratings",
+        "solver",
+        "cg_steps",
+        "dtype",
+        "user_embeddings",
+    )
     options = {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
     if "features" in options:
         options["embedding_size"] = options.pop("features")
@@ -65,11 +78,25 @@ def _model_options(args: argparse.Namespace) -> dict[str, Any]:
     return options
 
 
+def _describe(error: Exception) -> str:
+    """One line naming what was wrong (pydantic errors name the field)."""
+    from pydantic import ValidationError
+
+    if isinstance(error, ValidationError):
+        return "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'value'}: {e['msg']}" for e in error.errors()
+        )
+    if isinstance(error, KeyError) and error.args:
+        return str(error.args[0])  # str(KeyError) would add quotes
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__
+
+
 def _make_model(args: argparse.Namespace) -> ALSBase:
     try:
         return MODELS[args.model](**_model_options(args))
     except ValueError as e:
-        raise CommandError(f"invalid model option: {e}".splitlines()[0]) from e
+        raise CommandError(f"invalid model option: {_describe(e)}") from e
 
 
 def cmd_quickstart(args: argparse.Namespace) -> int:
@@ -115,10 +142,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     try:
         model.train(data, TrainingOptions(rng=args.seed, threads=args.threads, progress=None))
     except ValueError as e:
-        raise CommandError(f"training failed: {e}") from e
+        raise CommandError(f"training failed: {_describe(e)}") from e
     save(model, args.output)
-    print(f"trained {model!r} on {data.interaction_count} interactions in "
-          f"{time.perf_counter() - start:.2f}s; saved to {args.output}")
+    print(
+        f"trained {model!r} on {data.interaction_count} interactions in "
+        f"{time.perf_counter() - start:.2f}s; saved to {args.output}"
+    )
     return 0
 
 
@@ -130,7 +159,7 @@ def _read_model(path: str) -> ALSBase:
     try:
         return load(path)
     except ValueError as e:
-        raise CommandError(f"cannot load {path}: {e}") from e
+        raise CommandError(f"cannot load {path}: {_describe(e)}") from e
 
 
 def cmd_recommend(args: argparse.Namespace) -> int:
@@ -142,7 +171,7 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     try:
         recs = model.recommend(users, args.n, threads=args.threads)
     except (KeyError, ValueError) as e:
-        raise CommandError(f"cannot recommend: {e}") from e
+        raise CommandError(f"cannot recommend: {_describe(e)}") from e
     frame = recs.to_df()
     if args.output is None:
         frame.to_csv(sys.stdout, index=False)
@@ -183,13 +212,21 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--regularization", type=float, help="L2 regularization (default 0.1)")
     p.add_argument("--damping", type=float, help="bias damping, biased model (default 5)")
     p.add_argument("--weight", type=float, help="confidence weight, implicit model (default 40)")
-    p.add_argument("--use-ratings", action="store_true", default=None,
-                   help="implicit model: confidence from rating values")
+    p.add_argument(
+        "--use-ratings",
+        action="store_true",
+        default=None,
+        help="implicit model: confidence from rating values",
+    )
     p.add_argument("--solver", choices=["cholesky", "cg"], help="implicit model solver")
     p.add_argument("--cg-steps", type=int, help="conjugate-gradient steps (default 3)")
     p.add_argument("--dtype", choices=["float32", "float64"], help="factor precision")
-    p.add_argument("--user-embeddings", choices=["true", "false", "prefer"],
-                   type=str.lower, help="keep user embeddings (default true)")
+    p.add_argument(
+        "--user-embeddings",
+        choices=["true", "false", "prefer"],
+        type=str.lower,
+        help="keep user embeddings (default true)",
+    )
     p.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
 
 
@@ -204,8 +241,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("quickstart", help="train and evaluate on built-in synthetic data")
-    p.add_argument("--size", default="small", choices=["tiny", "small", "medium", "large"],
-                   help="synthetic data size (default small: MovieLens-100K shape)")
+    p.add_argument(
+        "--size",
+        default="small",
+        choices=["tiny", "small", "medium", "large"],
+        help="synthetic data size (default small: MovieLens-100K shape)",
+    )
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     _add_threads(p)
     p.set_defaults(run=cmd_quickstart)
@@ -245,6 +286,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.run(args))
     except CommandError as e:
         print(f"alskit {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except (ValueError, TypeError, KeyError, OSError) as e:
+        # Bad input met deeper down (an unwritable output path, data a model cannot use):
+        # still one line and status 2, never a traceback.
+        print(f"alskit {args.command}: error: {_describe(e)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"alskit {args.command}: interrupted", file=sys.stderr)

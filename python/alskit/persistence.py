@@ -121,7 +121,7 @@ def _read_array(archive: zipfile.ZipFile, key: str, spec: Any) -> NDArray[Any]:
         raise ModelFileError(f"array {key!r}: malformed entry in model.json")
     try:
         raw = archive.read(f"{key}.npy")
-        array = np.load(io.BytesIO(raw), allow_pickle=False)
+        array: NDArray[Any] = np.load(io.BytesIO(raw), allow_pickle=False)
     except KeyError as e:
         raise ModelFileError(f"array {key!r} is missing from the file") from e
     except (ValueError, OSError, EOFError) as e:
@@ -160,7 +160,30 @@ def _require(arrays: dict[str, NDArray[Any]], key: str) -> NDArray[Any]:
 
 
 def _build(header: dict[str, Any], arrays: dict[str, NDArray[Any]]) -> ALSBase:
+    """Assemble the model, turning any inconsistency of the file into a ModelFileError."""
+    try:
+        return _assemble(header, arrays)
+    except ModelFileError:
+        raise
+    except (KeyError, TypeError, ValueError) as e:
+        raise ModelFileError(f"inconsistent model file: {type(e).__name__}: {e}") from e
+
+
+def _state_number(state: dict[str, Any], key: str, kind: type) -> Any:
+    value = state.get(key)
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or (kind is int and not isinstance(value, int))
+    ):
+        raise ModelFileError(f"state.{key} must be a {kind.__name__}, got {value!r}")
+    return kind(value)
+
+
+def _assemble(header: dict[str, Any], arrays: dict[str, NDArray[Any]]) -> ALSBase:
     cls = _MODELS[header["model"]]
+    if not isinstance(header.get("config"), dict):
+        raise ModelFileError("model.json has no config")
     try:
         model = cls(config=header["config"])
     except (ValueError, TypeError) as e:
@@ -174,12 +197,19 @@ def _build(header: dict[str, Any], arrays: dict[str, NDArray[Any]]) -> ALSBase:
     if item_features.shape != expected or item_features.dtype != np.dtype(model.config.dtype):
         raise ModelFileError(f"item_features must be {expected} {model.config.dtype}")
     user_features = arrays.get("user_features")
+    if (user_features is None) != (model.config.user_embeddings is False):
+        raise ModelFileError(
+            f"user_embeddings={model.config.user_embeddings!r} but the file "
+            f"{'lacks' if user_features is None else 'has'} user features"
+        )
     if user_features is not None and (
         user_features.shape != (len(users), k) or user_features.dtype != item_features.dtype
     ):
         raise ModelFileError(f"user_features must be {(len(users), k)} {model.config.dtype}")
     seen = CSRMatrix(
-        _require(arrays, "seen_indptr"), _require(arrays, "seen_indices"), None,
+        _require(arrays, "seen_indptr"),
+        _require(arrays, "seen_indices"),
+        None,
         (len(users), len(items)),
     )
     try:
@@ -191,17 +221,24 @@ def _build(header: dict[str, Any], arrays: dict[str, NDArray[Any]]) -> ALSBase:
     model.item_features_ = np.ascontiguousarray(item_features)
     model.user_features_ = None if user_features is None else np.ascontiguousarray(user_features)
     model.user_items_ = seen
-    model.trained_epochs = int(state.get("trained_epochs", 0))
+    model.trained_epochs = _state_number(state, "trained_epochs", int)
     if isinstance(model, BiasedMFScorer):
         ub, ib = _require(arrays, "user_biases"), _require(arrays, "item_biases")
         if ub.shape != (len(users),) or ib.shape != (len(items),):
             raise ModelFileError("bias arrays do not match the vocabularies")
         damping = state.get("damping")
-        if not (isinstance(damping, list) and len(damping) == 2):
-            raise ModelFileError("state.damping must be a pair")
+        if not (
+            isinstance(damping, list)
+            and len(damping) == 2
+            and all(isinstance(d, int | float) and not isinstance(d, bool) for d in damping)
+        ):
+            raise ModelFileError(f"state.damping must be a pair of numbers, got {damping!r}")
         model.bias_ = BiasModel(
-            (float(damping[0]), float(damping[1])), float(state["global_bias"]),
-            ub.astype(np.float64), ib.astype(np.float64), items,
+            (float(damping[0]), float(damping[1])),
+            _state_number(state, "global_bias", float),
+            ub.astype(np.float64),
+            ib.astype(np.float64),
+            items,
         )
     if isinstance(model, ImplicitMFScorer) and "OtOr" in arrays:
         if arrays["OtOr"].shape != (k, k):

@@ -68,6 +68,8 @@ class Recommendations:
         """One user's (or item's) list as an ItemList, best first; empty if absent."""
         mask = self.query_ids == query_id
         return ItemList(
-            self.item_ids[mask], vocabulary=self.item_vocabulary, scores=self.scores[mask],
+            self.item_ids[mask],
+            vocabulary=self.item_vocabulary,
+            scores=self.scores[mask],
             rank=self.ranks[mask],
         )

@@ -52,6 +52,25 @@ def _user_lengths(shape: Shape, rng: np.random.Generator) -> NDArray[np.int64]:
     return lengths
 
 
+def _choose_items(
+    owners: NDArray[np.int64],
+    cdf: NDArray[np.float64],
+    user_taste: NDArray[np.float32],
+    item_traits: NDArray[np.float32],
+    rng: np.random.Generator,
+) -> NDArray[np.int64]:
+    """One item per slot: three popularity-drawn candidates, of which the user takes the one
+    they like best (Gumbel-max: a softmax choice on affinity), so choices carry preference."""
+    picks = np.empty(len(owners), dtype=np.int64)
+    for lo in range(0, len(owners), _CHUNK):
+        u = owners[lo : lo + _CHUNK]
+        cand = np.searchsorted(cdf, rng.random((len(u), 3)))
+        affinity = np.einsum("nk,nck->nc", user_taste[u], item_traits[cand])
+        choice = np.argmax(affinity + rng.gumbel(size=affinity.shape), axis=1)
+        picks[lo : lo + _CHUNK] = cand[np.arange(len(u)), choice]
+    return picks
+
+
 def generate(
     shape: str | Shape = "small",
     *,
@@ -73,8 +92,9 @@ def generate(
     if min(shape.users, shape.items, shape.interactions) < 1:
         raise ValueError(f"shape sizes must be positive, got {shape}")
     if shape.interactions > shape.users * shape.items:
-        raise ValueError(f"{shape.interactions} interactions do not fit {shape.users} × "
-                         f"{shape.items}")
+        raise ValueError(
+            f"{shape.interactions} interactions do not fit {shape.users} × {shape.items}"
+        )
     rng = np.random.default_rng(seed)
     lengths = _user_lengths(shape, rng)
     popularity = 1.0 / np.power(np.arange(shape.items) + 10.0, 1.1)
@@ -83,17 +103,17 @@ def generate(
     user_taste = rng.standard_normal((shape.users, rank)).astype(np.float32)
     item_traits = rng.standard_normal((shape.items, rank)).astype(np.float32) / np.sqrt(rank)
 
-    owners = np.repeat(np.arange(shape.users, dtype=np.int64), lengths)
-    picks = np.empty(len(owners), dtype=np.int64)
-    for lo in range(0, len(owners), _CHUNK):
-        u = owners[lo : lo + _CHUNK]
-        # Three popularity-drawn candidates per slot; the user takes the one they like best
-        # (Gumbel-max: a softmax choice on affinity), so choices carry preference signal.
-        cand = np.searchsorted(cdf, rng.random((len(u), 3)))
-        affinity = np.einsum("nk,nck->nc", user_taste[u], item_traits[cand])
-        choice = np.argmax(affinity + rng.gumbel(size=affinity.shape), axis=1)
-        picks[lo : lo + _CHUNK] = cand[np.arange(len(u)), choice]
-    keys = np.unique(owners * shape.items + picks)  # drop repeats of a (user, item) pair
+    # Draw each user's items; repeats of a (user, item) pair are dropped and redrawn (a few
+    # rounds) so the data comes close to the requested number of interactions.
+    keys = np.empty(0, dtype=np.int64)
+    wanted = lengths
+    for _ in range(6):
+        owners = np.repeat(np.arange(shape.users, dtype=np.int64), wanted)
+        if len(owners) < shape.interactions // 200:  # within 0.5%: close enough
+            break
+        picks = _choose_items(owners, cdf, user_taste, item_traits, rng)
+        keys = np.union1d(keys, owners * shape.items + picks)
+        wanted = np.maximum(lengths - np.bincount(keys // shape.items, minlength=shape.users), 0)
     users = (keys // shape.items).astype(np.int64)
     items = (keys % shape.items).astype(np.int64)
 
@@ -107,6 +127,9 @@ def generate(
             ratings[lo : lo + _CHUNK] = np.clip(np.rint(noisy), 1, 5)
     # Ids are 1-based, as in MovieLens; every user and item is in the vocabulary.
     return Dataset.from_arrays(
-        users + 1, items + 1, ratings,
-        users=np.arange(1, shape.users + 1), items=np.arange(1, shape.items + 1),
+        users + 1,
+        items + 1,
+        ratings,
+        users=np.arange(1, shape.users + 1),
+        items=np.arange(1, shape.items + 1),
     )

@@ -67,7 +67,9 @@ class IterativeTraining(ABC):
         self.trained_epochs = 0
         loop = self.training_loop(data, options)
         label = type(self).__name__
-        with EpochProgress(label, self.expected_training_epochs, progress_wanted(options.progress)) as bar:
+        with EpochProgress(
+            label, self.expected_training_epochs, progress_wanted(options.progress)
+        ) as bar:
             for metrics in loop:
                 self.trained_epochs += 1
                 bar.epoch_done(self.trained_epochs, metrics)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from os import PathLike
 from typing import Any, ClassVar
 
@@ -63,12 +63,20 @@ class ALSBase(IterativeTraining, Component[ALSConfig], ABC):
     def _run_epochs(self, train: TrainingData, threads: int) -> Iterator[dict[str, float]]:
         assert self.user_features_ is not None
         user_ctx = TrainContext.create(
-            "user", train.ui_rates, self.user_features_, self.item_features_,
-            self.config.user_reg, threads=threads,
+            "user",
+            train.ui_rates,
+            self.user_features_,
+            self.item_features_,
+            self.config.user_reg,
+            threads=threads,
         )
         item_ctx = TrainContext.create(
-            "item", train.iu_rates, self.item_features_, self.user_features_,
-            self.config.item_reg, threads=threads,
+            "item",
+            train.iu_rates,
+            self.item_features_,
+            self.user_features_,
+            self.config.item_reg,
+            threads=threads,
         )
         for epoch in range(self.config.epochs):
             with blas_limited():
@@ -103,12 +111,6 @@ class ALSBase(IterativeTraining, Component[ALSConfig], ABC):
 
     def finalize_training(self) -> None:
         """Runs once the last epoch has finished (precomputations for scoring)."""
-
-    @abstractmethod
-    def new_user_embedding(
-        self, user_num: int | None, items: ItemList
-    ) -> tuple[NDArray[np.floating[Any]], float | None]:
-        """Embedding (and bias, if the model has one) of a user from their history."""
 
     def finalize_scores(
         self, user_num: int | None, items: ItemList, user_bias: float | None
@@ -153,19 +155,54 @@ class ALSBase(IterativeTraining, Component[ALSConfig], ABC):
             return scored
         return self.finalize_scores(user_num, scored, user_bias)
 
-    def _history_csr(self, items: ItemList, values: NDArray[np.floating[Any]]) -> CSRMatrix:
-        """One-row CSR of a history's per-item ``values`` over the model's items, leaving out
-        items the model does not know and non-finite values."""
-        nums = items.numbers(vocabulary=self.items_, missing="negative")
-        keep = (nums >= 0) & np.isfinite(values)
-        cols = nums[keep].astype(np.int32)
-        order = np.argsort(cols, kind="stable")
-        return CSRMatrix(
-            np.array([0, len(cols)], dtype=np.int32),
-            np.ascontiguousarray(cols[order]),
-            np.ascontiguousarray(np.asarray(values)[keep][order], dtype=self.dtype),
-            (1, len(self.items_)),
+    def fold_in_users(
+        self, histories: Sequence[ItemList], *, threads: int | None = None
+    ) -> tuple[NDArray[np.floating[Any]], NDArray[np.float64] | None]:
+        """Embeddings of new users from their histories, all solved in one native batch.
+
+        Returns one embedding row per history (in order) and, for models with biases, each
+        user's bias (else None). Items the model does not know and non-finite ratings are
+        left out; a history with nothing usable gets the zero embedding.
+        """
+        self._check_trained()
+        n = len(histories)
+        rows = np.repeat(np.arange(n, dtype=np.intp), [len(h) for h in histories])
+        nums = np.concatenate(
+            [h.numbers(vocabulary=self.items_, missing="negative") for h in histories]
+            or [np.empty(0, np.int32)]
         )
+        values, biases = self._fold_in_values(histories, rows, nums)
+        keep = (nums >= 0) & np.isfinite(values)
+        order = np.lexsort((nums[keep], rows[keep]))  # CSR order: by row, then by item
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows[keep], minlength=n), out=indptr[1:])
+        indices = np.ascontiguousarray(nums[keep][order], dtype=np.int32)
+        values = np.ascontiguousarray(values[keep][order], dtype=self.dtype)
+        embeddings = self._fold_in_solve(indptr, indices, values, resolve_threads(threads))
+        return embeddings, biases
+
+    @abstractmethod
+    def _fold_in_values(
+        self, histories: Sequence[ItemList], rows: NDArray[np.intp], nums: NDArray[np.int32]
+    ) -> tuple[NDArray[np.floating[Any]], NDArray[np.float64] | None]:
+        """Per-entry solve values (NaN: leave out) and per-history biases (or None)."""
+
+    @abstractmethod
+    def _fold_in_solve(
+        self,
+        indptr: NDArray[np.int64],
+        indices: NDArray[np.int32],
+        values: NDArray[np.floating[Any]],
+        threads: int,
+    ) -> NDArray[np.floating[Any]]:
+        """Native solve of a fold-in CSR batch."""
+
+    def new_user_embedding(
+        self, user_num: int | None, items: ItemList
+    ) -> tuple[NDArray[np.floating[Any]], float | None]:
+        """Embedding (and bias, if the model has one) of a user from their history."""
+        embeddings, biases = self.fold_in_users([items], threads=1)
+        return embeddings[0], None if biases is None else float(biases[0])
 
     @property
     def _thread_count(self) -> int:
@@ -192,8 +229,8 @@ class ALSBase(IterativeTraining, Component[ALSConfig], ABC):
         self._check_trained()
         if self.user_features_ is None:
             raise ValueError(
-                "this model keeps no user embeddings (user_embeddings=False); score users by "
-                "folding in their histories (fold_in_users, or a RecQuery with user_items)"
+                "this model keeps no user embeddings (user_embeddings=False); fold in the users' "
+                "histories (model.fold_in_users, or a RecQuery with user_items)"
             )
         return self.user_features_
 
@@ -235,10 +272,16 @@ class ALSBase(IterativeTraining, Component[ALSConfig], ABC):
         user_offsets, item_offsets = self._offsets(nums)
         with blas_limited():
             items, scores = core.top_n(
-                np.ascontiguousarray(factors[nums]), self.item_features_, int(n),
-                exclude_indptr=exclude_indptr, exclude_indices=exclude_indices,
-                candidates=cand, blocked=blocked, user_offsets=user_offsets,
-                item_offsets=item_offsets, threads=resolve_threads(threads),
+                np.ascontiguousarray(factors[nums]),
+                self.item_features_,
+                int(n),
+                exclude_indptr=exclude_indptr,
+                exclude_indices=exclude_indices,
+                candidates=cand,
+                blocked=blocked,
+                user_offsets=user_offsets,
+                item_offsets=item_offsets,
+                threads=resolve_threads(threads),
             )
         return Recommendations.from_matrix(ids, items, scores, self.items_)
 
@@ -262,8 +305,12 @@ class ALSBase(IterativeTraining, Component[ALSConfig], ABC):
         ok = (unums >= 0) & (inums >= 0)
         user_offsets, item_offsets = self._offsets(None)
         out[ok] = core.score_pairs(
-            self.user_features_, self.item_features_, unums[ok].astype(np.int32),
-            inums[ok].astype(np.int32), user_offsets=user_offsets, item_offsets=item_offsets,
+            self.user_features_,
+            self.item_features_,
+            unums[ok].astype(np.int32),
+            inums[ok].astype(np.int32),
+            user_offsets=user_offsets,
+            item_offsets=item_offsets,
             threads=resolve_threads(threads),
         )
         return out
@@ -282,8 +329,12 @@ class ALSBase(IterativeTraining, Component[ALSConfig], ABC):
         )
         exclude_indptr = np.arange(len(nums) + 1, dtype=np.int64)
         result, scores = core.top_n(
-            np.ascontiguousarray(unit[nums]), unit, int(n), exclude_indptr=exclude_indptr,
-            exclude_indices=nums.astype(np.int32), threads=resolve_threads(threads),
+            np.ascontiguousarray(unit[nums]),
+            unit,
+            int(n),
+            exclude_indptr=exclude_indptr,
+            exclude_indices=nums.astype(np.int32),
+            threads=resolve_threads(threads),
         )
         return Recommendations.from_matrix(ids, result, scores, self.items_, "query_item_id")
 

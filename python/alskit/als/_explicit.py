@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -46,32 +47,39 @@ class BiasedMFScorer(ALSBase):
 
     def als_half_epoch(self, epoch: int, context: TrainContext) -> float:
         m = context.matrix
+        assert m.values is not None  # prepare_data always sets the values
         delta = core.explicit_half_epoch(
-            m.indptr, m.indices, m.values, context.left, context.right, context.reg,
+            m.indptr,
+            m.indices,
+            m.values,
+            context.left,
+            context.right,
+            context.reg,
             threads=context.threads,
         )
         return frobenius(delta)
 
-    def new_user_embedding(
-        self, user_num: int | None, items: ItemList
-    ) -> tuple[NDArray[np.floating[Any]], float | None]:
-        """Solve the user's row from rated history items; returns (embedding, user bias).
-
-        Items the model does not know and non-finite ratings are left out of the solve.
-        """
-        ratings = items.field("rating")
-        if ratings is None:
+    def _fold_in_values(
+        self, histories: Sequence[ItemList], rows: NDArray[np.intp], nums: NDArray[np.int32]
+    ) -> tuple[NDArray[np.floating[Any]], NDArray[np.float64] | None]:
+        """Residuals r − b_g − b_i − b_u′ with b_u′ folded in from each history's ratings."""
+        fields = [h.field("rating") for h in histories]
+        if any(f is None for f in fields):
             raise ValueError("BiasedMFScorer fold-in needs a 'rating' field on the history items")
-        ratings = np.asarray(ratings, dtype=np.float64)
-        user_bias = self.bias_.fold_in_user_bias(items)
-        nums = items.numbers(vocabulary=self.items_, missing="negative")
-        residuals = ratings - self.bias_.item_offsets(nums) - user_bias
-        history = self._history_csr(items, residuals)
-        embedding = core.fold_in_explicit(
-            history.indptr, history.indices, history.values, self.item_features_,
-            self.config.user_reg, threads=1,
+        ratings = np.concatenate([np.asarray(f, np.float64) for f in fields] or [np.empty(0)])
+        biases, centered = self.bias_.fold_in_user_biases(rows, nums, ratings, len(histories))
+        return centered - biases[rows], biases
+
+    def _fold_in_solve(
+        self,
+        indptr: NDArray[np.int64],
+        indices: NDArray[np.int32],
+        values: NDArray[np.floating[Any]],
+        threads: int,
+    ) -> NDArray[np.floating[Any]]:
+        return core.fold_in_explicit(
+            indptr, indices, values, self.item_features_, self.config.user_reg, threads=threads
         )
-        return embedding[0], user_bias
 
     def _offsets(
         self, user_nums: NDArray[np.int32] | None

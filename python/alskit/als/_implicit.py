@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -33,7 +34,10 @@ class ImplicitMFScorer(ALSBase):
             return np.full(count, self.config.weight, dtype=self.dtype)
         if ratings is None:
             raise ValueError("use_ratings=True but the data has no 'rating' field")
-        return np.multiply(ratings, self.config.weight, dtype=self.dtype)
+        weighted: NDArray[np.floating[Any]] = np.multiply(
+            ratings, self.config.weight, dtype=self.dtype
+        )
+        return weighted
 
     def prepare_data(self, data: Dataset) -> TrainingData:
         """The matrix of confidence weights v = w (or w·rating)."""
@@ -48,26 +52,48 @@ class ImplicitMFScorer(ALSBase):
 
     def als_half_epoch(self, epoch: int, context: TrainContext) -> float:
         m = context.matrix
+        assert m.values is not None  # prepare_data always sets the values
         gram = core.gram(context.right, context.reg, threads=context.threads)
         delta = core.implicit_half_epoch(
-            m.indptr, m.indices, m.values, context.left, context.right, gram,
-            solver=self.config.solver, cg_steps=self.config.cg_steps, threads=context.threads,
+            m.indptr,
+            m.indices,
+            m.values,
+            context.left,
+            context.right,
+            gram,
+            solver=self.config.solver,
+            cg_steps=self.config.cg_steps,
+            threads=context.threads,
         )
         return frobenius(delta)
 
     def finalize_training(self) -> None:
-        self.OtOr_ = core.gram(self.item_features_, self.config.user_reg, threads=self._thread_count)
-
-    def new_user_embedding(
-        self, user_num: int | None, items: ItemList
-    ) -> tuple[NDArray[np.floating[Any]], None]:
-        """Solve the user's row exactly from history items (unknown items are left out)."""
-        ratings = items.field("rating") if self.config.use_ratings else None
-        history = self._history_csr(items, self._confidence(ratings, len(items)))
-        if getattr(self, "OtOr_", None) is None:  # training stopped before finalization
-            self.finalize_training()
-        embedding = core.fold_in_implicit(
-            history.indptr, history.indices, history.values, self.item_features_, self.OtOr_,
-            threads=1,
+        self.OtOr_ = core.gram(
+            self.item_features_, self.config.user_reg, threads=self._thread_count
         )
-        return embedding[0], None
+
+    def _fold_in_values(
+        self, histories: Sequence[ItemList], rows: NDArray[np.intp], nums: NDArray[np.int32]
+    ) -> tuple[NDArray[np.floating[Any]], None]:
+        """Confidence weights v of each history entry."""
+        ratings = None
+        if self.config.use_ratings:
+            fields = [h.field("rating") for h in histories]
+            if any(f is None for f in fields):
+                raise ValueError("use_ratings=True but a history has no 'rating' field")
+            ratings = np.concatenate([np.asarray(f, np.float64) for f in fields] or [np.empty(0)])
+        return self._confidence(ratings, len(rows)), None
+
+    def _fold_in_solve(
+        self,
+        indptr: NDArray[np.int64],
+        indices: NDArray[np.int32],
+        values: NDArray[np.floating[Any]],
+        threads: int,
+    ) -> NDArray[np.floating[Any]]:
+        """Exact solves against the stored OtOr_ (computed now if training stopped early)."""
+        if getattr(self, "OtOr_", None) is None:
+            self.finalize_training()
+        return core.fold_in_implicit(
+            indptr, indices, values, self.item_features_, self.OtOr_, threads=threads
+        )

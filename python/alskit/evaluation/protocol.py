@@ -40,9 +40,7 @@ class Measurement:
         return out
 
 
-def recommend_unrated(
-    scorer: ALSBase, train: Dataset, user_id: Any, n: int
-) -> ItemList:
+def recommend_unrated(scorer: ALSBase, train: Dataset, user_id: Any, n: int) -> ItemList:
     """Top-n over the items the user has not rated in training, with the history folded in
     as LensKit's pipeline does (history lookup → candidates → scorer → top-n)."""
     history = train.user_row(user_id)

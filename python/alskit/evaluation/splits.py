@@ -39,7 +39,10 @@ def _split(
     counts = _holdout_counts(lengths, holdout)
     test_mask = np.zeros(data.interaction_count, dtype=bool)
     for user, start, length, count in zip(
-        test_users.tolist(), starts[test_users].tolist(), lengths.tolist(), counts.tolist(),
+        test_users.tolist(),
+        starts[test_users].tolist(),
+        lengths.tolist(),
+        counts.tolist(),
         strict=True,
     ):
         del user
@@ -48,7 +51,10 @@ def _split(
 
     keep = ~test_mask
     train = Dataset(
-        data.users, data.items, users[keep], items[keep],
+        data.users,
+        data.items,
+        users[keep],
+        items[keep],
         None if data.ratings is None else data.ratings[keep],
         None if data.timestamps is None else data.timestamps[keep],
     )
@@ -59,9 +65,7 @@ def _split(
     for user in test_users.tolist():
         sel = test_idx[bounds[user] : bounds[user + 1]]
         fields = {} if data.ratings is None else {"rating": data.ratings[sel]}
-        test[data.users.id(user)] = ItemList(
-            item_nums=items[sel], vocabulary=data.items, **fields
-        )
+        test[data.users.id(user)] = ItemList(item_nums=items[sel], vocabulary=data.items, **fields)
     return TrainTestSplit(train, test)
 
 
