@@ -14,7 +14,18 @@ from .als import (
 )
 from .bias import BiasModel, Damping
 from .component import Component
-from .data import CSRMatrix, Dataset, ItemList, RecQuery, UIPair, Vocabulary, load_csv
+from .data import (
+    CSRMatrix,
+    Dataset,
+    ItemList,
+    RecQuery,
+    UIPair,
+    Vocabulary,
+    load_csv,
+    load_interactions,
+    load_movielens,
+    load_parquet,
+)
 from .persistence import ModelFileError, load
 from .recommendations import Recommendations
 from .training import IterativeTraining, TrainContext, TrainingData, TrainingOptions
@@ -56,6 +67,9 @@ __all__ = [
     "Recommendations",
     "load",
     "load_csv",
+    "load_interactions",
+    "load_movielens",
+    "load_parquet",
     "native_isa",
     "openmp_enabled",
     "__version__",

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from .als import ALSBase, BiasedMFScorer, ImplicitMFScorer
-from .data import Dataset, load_csv
+from .data import Dataset, load_interactions
 from .training import TrainingOptions
 
 MODELS: dict[str, type[ALSBase]] = {"biased": BiasedMFScorer, "implicit": ImplicitMFScorer}
@@ -43,14 +43,14 @@ def _load_data(path: str, args: argparse.Namespace) -> Dataset:
     if not Path(path).exists():
         raise CommandError(f"data file not found: {path}")
     try:
-        return load_csv(
+        return load_interactions(
             path,
             sep=args.sep,
             user_col=args.user_col,
             item_col=args.item_col,
             rating_col=args.rating_col,
         )
-    except (ValueError, TypeError, KeyError, OSError) as e:
+    except (ValueError, TypeError, KeyError, OSError, ImportError) as e:
         raise CommandError(f"cannot read {path}: {_describe(e)}") from e
 
 
@@ -198,8 +198,16 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _add_data_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("data", help="interactions file (CSV/TSV with user, item[, rating] columns)")
-    p.add_argument("--sep", default=",", help="field separator (default ',')")
+    p.add_argument(
+        "data",
+        help="interactions file: CSV/TSV with user, item[, rating] columns, MovieLens "
+        "u.data/ratings.dat/ratings.csv, or .parquet",
+    )
+    p.add_argument(
+        "--sep",
+        default=None,
+        help="field separator (default: from the file name: tab for .tsv/.tab, else ',')",
+    )
     p.add_argument("--user-col", default="user_id", help="user column name")
     p.add_argument("--item-col", default="item_id", help="item column name")
     p.add_argument("--rating-col", default="rating", help="rating column name")

@@ -197,10 +197,10 @@ def _assemble(header: dict[str, Any], arrays: dict[str, NDArray[Any]]) -> ALSBas
     if item_features.shape != expected or item_features.dtype != np.dtype(model.config.dtype):
         raise ModelFileError(f"item_features must be {expected} {model.config.dtype}")
     user_features = arrays.get("user_features")
-    if (user_features is None) != (model.config.user_embeddings is False):
+    # (user_embeddings=False models keep their user features until training finishes.)
+    if user_features is None and model.config.user_embeddings is not False:
         raise ModelFileError(
-            f"user_embeddings={model.config.user_embeddings!r} but the file "
-            f"{'lacks' if user_features is None else 'has'} user features"
+            f"user_embeddings={model.config.user_embeddings!r} but the file has no user features"
         )
     if user_features is not None and (
         user_features.shape != (len(users), k) or user_features.dtype != item_features.dtype

@@ -22,15 +22,19 @@ RNGInput = int | np.random.Generator | np.random.SeedSequence | None
 class TrainingOptions:
     """Options for one training run.
 
+    ``retrain``: train again a model that is already trained (else return at once).
     ``rng``: a seed, SeedSequence or Generator; ``None`` draws fresh OS entropy.
     ``threads``: native threads (``None``/0 = all CPUs). ``progress``: show a progress bar
-    (``None`` = only on an interactive terminal).
+    (``None`` = only on an interactive terminal). ``resume``: continue a model from its last
+    complete epoch (after an interruption, or loaded from a file) up to its configured epochs,
+    instead of starting over; the data must be the same.
     """
 
     retrain: bool = True
     rng: RNGInput = None
     threads: int | None = None
     progress: bool | None = None
+    resume: bool = False
 
     def random_generator(self) -> np.random.Generator:
         """The generator this run draws its initial parameters from."""
@@ -50,7 +54,11 @@ class TrainingOptions:
 
 
 class IterativeTraining(ABC):
-    """A model trained by a generator that yields one metrics dict per epoch."""
+    """A model trained by a generator that yields one metrics dict per epoch.
+
+    The generator advances ``trained_epochs`` itself as each epoch completes, so the count is
+    right however the generator is driven (by :meth:`train`, by hand, or cut short).
+    """
 
     trained_epochs: int = 0
 
@@ -64,19 +72,18 @@ class IterativeTraining(ABC):
         options = options if options is not None else TrainingOptions()
         if self.trained_epochs > 0 and not options.retrain:
             return
-        self.trained_epochs = 0
         loop = self.training_loop(data, options)
         label = type(self).__name__
         with EpochProgress(
             label, self.expected_training_epochs, progress_wanted(options.progress)
         ) as bar:
             for metrics in loop:
-                self.trained_epochs += 1
                 bar.epoch_done(self.trained_epochs, metrics)
 
     @abstractmethod
     def training_loop(self, data: Dataset, options: TrainingOptions) -> Iterator[dict[str, float]]:
-        """Set up eagerly, then return a generator running one epoch per ``next``."""
+        """Set up eagerly, then return a generator running one epoch per ``next`` (and
+        advancing ``trained_epochs``)."""
 
 
 class TrainingData(NamedTuple):

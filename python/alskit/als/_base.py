@@ -13,6 +13,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from .._native import core
 from .._threads import blas_limited, resolve_threads
+from ..interrupts import deferred_interrupt
 from ..component import Component
 from ..data import CSRMatrix, Dataset, ItemList, RecQuery, Vocabulary
 from ..recommendations import Recommendations
@@ -47,18 +48,44 @@ class ALSBase(IterativeTraining, Component[ALSConfig], ABC):
         return np.dtype(self.config.dtype)
 
     def training_loop(self, data: Dataset, options: TrainingOptions) -> Iterator[dict[str, float]]:
-        """Prepare the data and initial parameters now; return the generator of epochs."""
+        """Prepare the data and initial parameters now; return the generator of epochs.
+
+        With ``options.resume`` the current factors are kept and training continues from
+        ``trained_epochs``; otherwise it starts over from fresh initial parameters.
+        """
         threads = options.thread_count()
         rng = options.random_generator()
         self._threads = threads
+        resuming = options.resume and self.trained_epochs > 0
+        if resuming:
+            self._check_resumable(data)
         train = self.prepare_data(data)
         self.users_ = train.users
         self.items_ = train.items
-        self.initialize_params(train, rng)
+        if not resuming:
+            self.trained_epochs = 0
+            self.initialize_params(train, rng)
         # Who has seen what, so recommend() can exclude training items without the data.
         ui = train.ui_rates
         self.user_items_ = CSRMatrix(ui.indptr, ui.indices, None, ui.shape)
         return self._run_epochs(train, threads)
+
+    def _check_resumable(self, data: Dataset) -> None:
+        if self.user_features_ is None:
+            raise ValueError(
+                "cannot resume: this model has no user embeddings (user_embeddings=False "
+                "drops them when training finishes)"
+            )
+        seen = getattr(self, "user_items_", None)
+        if (
+            seen is None
+            or data.users != self.users_
+            or data.items != self.items_
+            or data.interaction_count != seen.nnz
+        ):
+            raise ValueError(
+                "cannot resume: the data differs from the data the model was trained on"
+            )
 
     def _run_epochs(self, train: TrainingData, threads: int) -> Iterator[dict[str, float]]:
         assert self.user_features_ is not None
@@ -78,10 +105,13 @@ class ALSBase(IterativeTraining, Component[ALSConfig], ABC):
             self.config.item_reg,
             threads=threads,
         )
-        for epoch in range(self.config.epochs):
-            with blas_limited():
+        for epoch in range(self.trained_epochs, self.config.epochs):
+            # A Ctrl-C is held until both halves are done: the model always stays at a
+            # complete epoch (and trained_epochs counts it) when KeyboardInterrupt surfaces.
+            with deferred_interrupt(), blas_limited():
                 delta_p = self.als_half_epoch(epoch, user_ctx)
                 delta_q = self.als_half_epoch(epoch, item_ctx)
+                self.trained_epochs = epoch + 1
             yield {"deltaP": delta_p, "deltaQ": delta_q}
         if not self.config.user_embeddings:
             self.user_features_ = None

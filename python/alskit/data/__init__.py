@@ -2,7 +2,7 @@
 
 from .dataset import Dataset
 from .items import ItemList
-from .loaders import load_csv
+from .loaders import load_csv, load_interactions, load_movielens, load_parquet
 from .matrix import CSRMatrix, csr_from_coo
 from .query import RecQuery
 from .uipair import UIPair
@@ -17,4 +17,7 @@ __all__ = [
     "Vocabulary",
     "csr_from_coo",
     "load_csv",
+    "load_interactions",
+    "load_movielens",
+    "load_parquet",
 ]

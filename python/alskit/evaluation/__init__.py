@@ -2,7 +2,7 @@
 
 from .metrics import hit, mae, ndcg, precision, rbp, recall, reciprocal_rank, rmse
 from .protocol import Measurement, measure, recommend_unrated
-from .splits import TrainTestSplit, holdout_users, sample_users
+from .splits import TrainTestSplit, holdout_users, sample_users, temporal_split
 
 __all__ = [
     "Measurement",
@@ -19,4 +19,5 @@ __all__ = [
     "recommend_unrated",
     "rmse",
     "sample_users",
+    "temporal_split",
 ]
