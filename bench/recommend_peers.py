@@ -17,10 +17,10 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from memory import MB, PeakSampler, rss
 
 import alskit
 from alskit.synthetic import generate
+from memory import MB, PeakSampler, rss
 
 
 def timed(run: Callable[[], Any], repeats: int) -> tuple[float, float, Any]:

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ML100K
 
 import alskit
 from alskit.data import Dataset, load_csv, load_interactions, load_movielens, load_parquet
 from alskit.data import loaders as loaders_module
+from conftest import ML100K
 
 # (user, item, rating, timestamp), in file order.
 ROWS = [(1, 10, 4.0, 100), (1, 20, 3.5, 200), (2, 10, 5.0, 150), (3, 30, 1.0, 50)]
@@ -126,7 +126,8 @@ def test_movielens_drop_rating_and_timestamp(tmp_path: Path) -> None:
     _check(load_interactions(path, rating_col=None), ratings=False)
     _check(load_interactions(path, timestamp_col=None), timestamps=False)
     csv20 = _write(tmp_path, "ratings.csv", ML20M_HEADER + _lines(_csv))
-    _check(load_interactions(csv20, rating_col=None, timestamp_col=None), False, False)
+    both = load_interactions(csv20, rating_col=None, timestamp_col=None)
+    _check(both, ratings=False, timestamps=False)
 
 
 def test_explicit_options_mean_a_custom_file(tmp_path: Path) -> None:
@@ -156,6 +157,7 @@ def test_movielens_unknown_name(tmp_path: Path) -> None:
         ("ratings.dat", _lines(_dat) + "4::40::good::60\n", "line 5: column 'rating'"),
         ("u.data", _lines(_udata) + "4\t40\t3\t60\t9\n", "u.data"),
         ("ratings.dat", "", "not a MovieLens ratings.dat file"),
+        ("ratings.dat", "1::2::3::4\n5::6::7\n", "line 2: column 'timestamp' is empty"),
     ],
 )
 def test_movielens_malformed(tmp_path: Path, name: str, text: str, match: str) -> None:
@@ -248,7 +250,9 @@ def test_parquet_custom_columns_and_types(tmp_path: Path) -> None:
     )
     path = tmp_path / "custom.parquet"
     frame.to_parquet(path)  # with a pandas index column, which is ignored
-    ds = load_parquet(path, user_col="who", item_col="what", rating_col="stars", timestamp_col="when")
+    ds = load_parquet(
+        path, user_col="who", item_col="what", rating_col="stars", timestamp_col="when"
+    )
     assert ds.users.ids().tolist() == ["007", "7"]  # string ids stay strings
     assert ds.items.ids().tolist() == ["a", "b"]
     assert ds.ratings is not None and ds.ratings.tolist() == [1.0, 3.0, 2.0]

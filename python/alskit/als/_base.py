@@ -13,9 +13,9 @@ from numpy.typing import ArrayLike, NDArray
 
 from .._native import core
 from .._threads import blas_limited, resolve_threads
-from ..interrupts import deferred_interrupt
 from ..component import Component
 from ..data import CSRMatrix, Dataset, ItemList, RecQuery, Vocabulary
+from ..interrupts import deferred_interrupt
 from ..recommendations import Recommendations
 from ..training import IterativeTraining, TrainContext, TrainingData, TrainingOptions
 from ._config import ALSConfig

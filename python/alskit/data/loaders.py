@@ -239,7 +239,7 @@ def load_parquet(
     uids = ids(ucol)
     iids = ids(icol)
     ratings = None if rcol is None else _numbers(p, column(rcol), rcol, row)
-    timestamps = None if tcol is None else _timestamps(column(tcol))
+    timestamps = None if tcol is None else _timestamps(p, column(tcol), tcol, row)
     try:
         return Dataset._from_ids(uids, iids, ratings, timestamps, None, None, duplicates, row)
     except ValueError as e:
@@ -318,7 +318,7 @@ def _load_delimited(
     uids = _ids(p, columns[ucol], ucol, line)
     iids = _ids(p, columns[icol], icol, line)
     ratings = None if rcol is None else _numbers(p, columns[rcol], rcol, line)
-    timestamps = None if tcol is None else _timestamps(columns[tcol])
+    timestamps = None if tcol is None else _timestamps(p, columns[tcol], tcol, line)
     try:
         return Dataset._from_ids(
             uids, iids, ratings, timestamps, None, None, duplicates, row_label=line
@@ -551,7 +551,10 @@ def _numbers(p: Path, arr: NDArray[Any], col: str, line: Any) -> NDArray[np.floa
     return values
 
 
-def _timestamps(arr: NDArray[Any]) -> NDArray[Any]:
+def _timestamps(p: Path, arr: NDArray[Any], col: str, line: Any) -> NDArray[Any]:
+    miss = _missing(arr)
+    if miss.any():
+        raise ValueError(f"{p}: {line(first_index(miss))}: column {col!r} is empty")
     if arr.dtype.kind in "biufM":
         return arr
     text = arr.astype(np.str_)
