@@ -93,7 +93,8 @@ def main() -> None:
     print(f"  ratio implicit/alskit: {theirs_s / ours_s:.2f}x")
 
     ours_items = model.items_.numbers(ours.item_ids).reshape(users, args.n)
-    same = np.mean([len(np.intersect1d(a, b)) / args.n for a, b in zip(ours_items, theirs[0])])
+    pairs = zip(ours_items, theirs[0], strict=True)
+    same = np.mean([len(np.intersect1d(a, b)) / args.n for a, b in pairs])
     print(f"  agreement of the top-{args.n} sets: {same:.4f}")
 
 
