@@ -9,28 +9,66 @@
 
 namespace alskit {
 
+namespace detail {
+
+/// A row with fewer observations than factors (n < k) is solved through its n × n dual:
+/// (X Xᵀ + λn I) y = r, p = Xᵀ y, which is the same solution as the primal system (push-through
+/// identity) at O(n²k + n³) instead of O(nk² + k³) work. Returns false (caller solves the
+/// primal) if the dual Cholesky is unusable.
+template <class Scalar, class Ptr>
+bool explicit_row_dual(RowWorkspace<Scalar>& ws, const CsrView<Scalar, Ptr>& ratings,
+                       ConstMatrixMap<Scalar> right, Scalar ridge, Index r) {
+    const Index begin = ratings.row_begin(r);
+    const Index n = ratings.row_length(r);
+    ws.gather.gather(right, ratings.indices, begin, n);
+    const auto x = ws.gather.rows().topRows(n);
+    Eigen::Ref<SquareMatrix<Scalar>> dual = ws.system.topLeftCorner(n, n);
+    dual.setZero();
+    dual.template selfadjointView<Eigen::Lower>().rankUpdate(x);
+    dual.diagonal().array() += ridge;
+    const Eigen::LLT<Eigen::Ref<SquareMatrix<Scalar>>, Eigen::Lower> llt(dual);  // in place
+    if (!usable(llt, dual.diagonal())) return false;
+    auto y = ws.residual.head(n);
+    y.noalias() = llt.solve(ConstVectorMap<Scalar>(ratings.values + begin, n));
+    ws.x.noalias() = x.transpose() * y;
+    return ws.x.allFinite();
+}
+
+/// The primal k × k system, accumulated chunk by chunk over the row's observations.
+template <class Scalar, class Ptr>
+void explicit_row_primal(RowWorkspace<Scalar>& ws, const CsrView<Scalar, Ptr>& ratings,
+                         ConstMatrixMap<Scalar> right, Scalar ridge, Index r) {
+    const Index begin = ratings.row_begin(r);
+    const Index n = ratings.row_length(r);
+    Matrix<Scalar>& x = ws.gather.rows();
+    ws.system.setZero();
+    ws.system.diagonal().setConstant(ridge);
+    ws.rhs.setZero();
+    for (Index start = 0; start < n; start += ws.gather.chunk()) {
+        const Index m = std::min(ws.gather.chunk(), n - start);
+        ws.gather.gather(right, ratings.indices, begin + start, m);
+        const ConstVectorMap<Scalar> values(ratings.values + begin + start, m);
+        ws.rhs.noalias() += x.topRows(m).transpose() * values;
+        ws.system.template selfadjointView<Eigen::Lower>().rankUpdate(x.topRows(m).transpose());
+    }
+    ws.solver.solve(ws.system, ws.rhs, ws.x, r);
+}
+
+}  // namespace detail
+
 template <class Scalar, class Ptr>
 double explicit_half_epoch(const CsrView<Scalar, Ptr>& ratings, MatrixMap<Scalar> left,
                            ConstMatrixMap<Scalar> right, Scalar reg, int threads) {
     check_half_epoch_shapes(ratings, left.rows(), left.cols(), right);
+    const Index k = right.cols();
     return update_rows(ratings, left, threads,
                        [&](RowWorkspace<Scalar>& ws, Index r) -> const Vector<Scalar>& {
-                           const Index begin = ratings.row_begin(r);
                            const Index n = ratings.row_length(r);
-                           Matrix<Scalar>& x = ws.gather.rows();
-                           ws.system.setZero();
-                           ws.system.diagonal().setConstant(reg * static_cast<Scalar>(n));
-                           ws.rhs.setZero();
-                           for (Index start = 0; start < n; start += ws.gather.chunk()) {
-                               const Index m = std::min(ws.gather.chunk(), n - start);
-                               ws.gather.gather(right, ratings.indices, begin + start, m);
-                               const ConstVectorMap<Scalar> values(ratings.values + begin + start,
-                                                                   m);
-                               ws.rhs.noalias() += x.topRows(m).transpose() * values;
-                               ws.system.template selfadjointView<Eigen::Lower>().rankUpdate(
-                                   x.topRows(m).transpose());
+                           const Scalar ridge = reg * static_cast<Scalar>(n);
+                           const bool dual = n < k && n <= ws.gather.chunk() && ridge > 0;
+                           if (!dual || !detail::explicit_row_dual(ws, ratings, right, ridge, r)) {
+                               detail::explicit_row_primal(ws, ratings, right, ridge, r);
                            }
-                           ws.solver.solve(ws.system, ws.rhs, ws.x, r);
                            return ws.x;
                        });
 }

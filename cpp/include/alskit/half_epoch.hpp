@@ -22,7 +22,7 @@ struct RowWorkspace {
     RowGather<Scalar> gather;
     SquareMatrix<Scalar> system;
     Vector<Scalar> rhs, x;
-    Vector<Scalar> residual, direction, product;  // conjugate gradient only
+    Vector<Scalar> residual, direction, product;  // conjugate gradient (residual: dual too)
     SpdSolver<Scalar> solver;
 };
 
