@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from os import PathLike
@@ -121,9 +122,28 @@ class ALSBase(IterativeTraining, Component[ALSConfig], ABC):
     def prepare_data(self, data: Dataset) -> TrainingData:
         """Transform the interactions for training (and learn any normalization)."""
 
+    def _check_memory(self, data: TrainingData, threads: int) -> None:
+        """Refuse, before allocating, a model that cannot fit in this machine's memory (an
+        absurd embedding_size would otherwise fail deep in numpy or the core)."""
+        k = self.config.embedding_size
+        itemsize = self.dtype.itemsize
+        factors = (data.n_users + data.n_items) * k * itemsize
+        workspaces = threads * (k * k + 2048 * k) * itemsize  # per-thread k×k system + chunk
+        needed = factors + workspaces
+        try:
+            available = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        except (AttributeError, ValueError, OSError):  # not a POSIX system
+            return
+        if needed > available:
+            raise ValueError(
+                f"embedding_size={k} needs {needed / 2**30:.1f} GiB for factors and solver "
+                f"workspaces, more than this machine's {available / 2**30:.1f} GiB"
+            )
+
     def initialize_params(self, data: TrainingData, rng: np.random.Generator) -> None:
         """Initial factors: items first, then users, from the same generator (the draw order
         is part of the reproducibility contract)."""
+        self._check_memory(data, self._thread_count or 1)
         k = self.config.embedding_size
         self.item_features_ = self._as_factors(self.initial_params(data.n_items, k, rng))
         self.user_features_ = self._as_factors(self.initial_params(data.n_users, k, rng))

@@ -11,6 +11,8 @@ from numpy.typing import NDArray
 
 from ._arrays import IdArray, IdKind, IdsLike, as_id_array, first_index, lookup_keys, readonly
 
+MAX_SIZE = int(np.iinfo(np.int32).max)
+
 
 class Vocabulary:
     """Maps ids (int64 or strings) to numbers 0..n-1 and back.
@@ -57,6 +59,11 @@ class Vocabulary:
         is_sorted: bool | None,
         order: NDArray[np.intp] | None = None,
     ) -> None:
+        if len(ids) > MAX_SIZE:
+            # Numbers are int32 throughout (CSR indices, the native core): refuse, never wrap.
+            raise ValueError(
+                f"a vocabulary holds at most {MAX_SIZE} ids (int32 numbers), got {len(ids)}"
+            )
         if is_sorted is None:
             is_sorted = bool(np.all(ids[1:] > ids[:-1]))
         self._ids = readonly(ids)
