@@ -152,9 +152,9 @@ def _parameters(fn: ast.FunctionDef) -> tuple[list[str], list[str], dict[str, ob
 
 def test_stub_matches_runtime_signatures(core: ModuleType) -> None:
     """stubtest cannot see pybind11 signatures; compare the stub with the docstring ones."""
-    name = core.__name__.rpartition(".")[2]
-    stub = STUBS / f"{name}.pyi"
-    assert stub.read_text() == (STUBS / "_core.pyi").read_text()
+    # Every variant shares the one stub of the portable module (the AVX2 stub re-exports it).
+    stub = STUBS / "_core.pyi"
+    assert "from ._core import *" in (STUBS / "_core_avx2.pyi").read_text()
     tree = ast.parse(stub.read_text())
     stub_functions: dict[str, list[ast.FunctionDef]] = {}
     for node in tree.body:
