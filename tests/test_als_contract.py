@@ -40,14 +40,19 @@ def scores_of(result: ItemList) -> np.ndarray:
 class TestScorerContract:
     """One trained default model per scorer (class-scoped); every test only reads it."""
 
+    # Class-scoped fixtures are classmethods: pytest 9+ deprecates instance-method ones.
     @pytest.fixture(scope="class")
-    def model(self, cls: type[ALSBase], ml100k: Dataset) -> ALSBase:
+    @classmethod
+    def model(cls_, cls: type[ALSBase], ml100k: Dataset) -> ALSBase:  # noqa: N804
         model = cls()
         model.train(ml100k, options())
         return model
 
     @pytest.fixture(scope="class")
-    def variants(self, cls: type[ALSBase], ml100k: Dataset) -> dict[Any, ALSBase]:
+    @classmethod
+    def variants(  # noqa: N804
+        cls_, cls: type[ALSBase], ml100k: Dataset
+    ) -> dict[Any, ALSBase]:
         """Small models (same seed for every mode), one per user_embeddings mode."""
         models = {}
         for mode in (True, False, "prefer"):

@@ -189,14 +189,12 @@ double implicit_half_epoch_py(const py::object& indptr, const py::object& indice
     });
 }
 
-py::array fold_in_explicit_py(const py::object& indptr, const py::object& indices,
-                              const py::object& values, const py::object& right_obj, double reg,
-                              int threads) {
-    const py::array right = require_array(right_obj, "right", 2);
-    const CsrArrays csr = csr_arrays(indptr, indices, values, right.shape(0));
+/// Shared by both fold-ins: checks the history CSR and `right`, allocates the (rows × k)
+/// result and runs solve(view, right, out) with the GIL released.
+template <class Solve>
+py::array fold_in(const CsrArrays& csr, const py::array& right, int threads, Solve solve) {
     require_value_type(right, csr.value, "right");
     require_finite(right, csr.value, "right");
-    check_reg(reg);
     check_threads(threads);
     return dispatch(csr.value, csr.ptr, [&](auto s, auto p) -> py::array {
         using Scalar = decltype(s);
@@ -207,10 +205,22 @@ py::array fold_in_explicit_py(const py::object& indptr, const py::object& indice
         auto o = mutable_matrix<Scalar>(out_array);
         const auto r = const_matrix<Scalar>(right);
         {
-            py::gil_scoped_release release;
-            fold_in_explicit(view, r, static_cast<Scalar>(reg), o, threads);
+            py::gil_scoped_release release;  // re-acquired before the result is returned
+            solve(view, r, o);
         }
-        return out;
+        return out_array;
+    });
+}
+
+py::array fold_in_explicit_py(const py::object& indptr, const py::object& indices,
+                              const py::object& values, const py::object& right_obj, double reg,
+                              int threads) {
+    const py::array right = require_array(right_obj, "right", 2);
+    const CsrArrays csr = csr_arrays(indptr, indices, values, right.shape(0));
+    check_reg(reg);
+    return fold_in(csr, right, threads, [&](const auto& view, auto r, auto o) {
+        using Scalar = typename decltype(r)::Scalar;
+        fold_in_explicit(view, r, static_cast<Scalar>(reg), o, threads);
     });
 }
 
@@ -219,25 +229,13 @@ py::array fold_in_implicit_py(const py::object& indptr, const py::object& indice
                               const py::object& gram_obj, int threads) {
     const py::array right = require_array(right_obj, "right", 2);
     const CsrArrays csr = csr_arrays(indptr, indices, values, right.shape(0));
-    require_value_type(right, csr.value, "right");
-    require_finite(right, csr.value, "right");
+    require_value_type(right, csr.value, "right");  // before gram: the dtype error names right
     const py::array g = require_gram(gram_obj, csr.value, right.shape(1));
-    check_threads(threads);
-    return dispatch(csr.value, csr.ptr, [&](auto s, auto p) -> py::array {
-        using Scalar = decltype(s);
-        const auto view = csr.view<Scalar, decltype(p)>();
-        validate(view);
-        py::array_t<Scalar> out({static_cast<py::ssize_t>(view.nrows), right.shape(1)});
-        py::array out_array = out;
-        auto o = mutable_matrix<Scalar>(out_array);
-        const auto r = const_matrix<Scalar>(right);
+    return fold_in(csr, right, threads, [&](const auto& view, auto r, auto o) {
+        using Scalar = typename decltype(r)::Scalar;
         const ConstSquareMap<Scalar> gm(static_cast<const Scalar*>(g.data()), g.shape(0),
                                         g.shape(1));
-        {
-            py::gil_scoped_release release;
-            fold_in_implicit(view, r, gm, o, threads);
-        }
-        return out;
+        fold_in_implicit(view, r, gm, o, threads);
     });
 }
 

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from typing import Any
 
 _controller: Any = None
+MAX_THREADS = 4096  # far beyond any machine; keeps absurd values out of the native int
 
 
 def available_cpus() -> int:
@@ -24,8 +25,10 @@ def resolve_threads(threads: int | None) -> int:
         return available_cpus()
     if isinstance(threads, bool) or not isinstance(threads, int):
         raise TypeError(f"threads must be an int or None, got {type(threads).__name__}")
-    if threads < 0:
-        raise ValueError(f"threads must be >= 0 (0 or None means all CPUs), got {threads}")
+    if threads < 0 or threads > MAX_THREADS:
+        raise ValueError(
+            f"threads must be >= 0 and <= {MAX_THREADS} (0 or None means all CPUs), got {threads}"
+        )
     return threads
 
 

@@ -47,6 +47,8 @@ class TrainingOptions:
                 f"rng must be an int seed, SeedSequence, Generator or None, "
                 f"got {type(self.rng).__name__}"
             )
+        if self.rng < 0:
+            raise ValueError(f"rng seed must be a non-negative integer, got {self.rng}")
         return np.random.default_rng(int(self.rng))
 
     def thread_count(self) -> int:

@@ -16,6 +16,7 @@ from .._native import core
 from .._threads import blas_limited, resolve_threads
 from ..component import Component
 from ..data import CSRMatrix, Dataset, ItemList, RecQuery, Vocabulary
+from ..data._arrays import as_id_array
 from ..interrupts import deferred_interrupt
 from ..recommendations import Recommendations
 from ..training import IterativeTraining, TrainContext, TrainingData, TrainingOptions
@@ -54,7 +55,11 @@ class ALSBase(IterativeTraining, Component[ALSConfig], ABC):
         With ``options.resume`` the current factors are kept and training continues from
         ``trained_epochs``; otherwise it starts over from fresh initial parameters.
         """
-        threads = options.thread_count()
+        if not isinstance(data, Dataset):
+            raise TypeError(f"data must be an alskit Dataset, got {type(data).__name__}")
+        if not isinstance(options, TrainingOptions):
+            raise TypeError(f"options must be TrainingOptions, got {type(options).__name__}")
+        threads = min(options.thread_count(), max(data.user_count, data.item_count, 1))
         rng = options.random_generator()
         self._threads = threads
         resuming = options.resume and self.trained_epochs > 0
@@ -182,7 +187,7 @@ class ALSBase(IterativeTraining, Component[ALSConfig], ABC):
         self._check_trained()
         query = RecQuery.create(query)
         if not isinstance(items, ItemList):
-            items = ItemList(np.asarray(items), vocabulary=self.items_)
+            items = ItemList(items, vocabulary=self.items_)  # validates the ids (item_ids)
         user_num = None
         if query.user_id is not None:
             user_num = self.users_.number(query.user_id, missing="none")
@@ -215,6 +220,8 @@ class ALSBase(IterativeTraining, Component[ALSConfig], ABC):
         left out; a history with nothing usable gets the zero embedding.
         """
         self._check_trained()
+        if isinstance(histories, ItemList) or not all(isinstance(h, ItemList) for h in histories):
+            raise TypeError("histories must be a sequence of ItemList (one per new user)")
         n = len(histories)
         rows = np.repeat(np.arange(n, dtype=np.intp), [len(h) for h in histories])
         nums = np.concatenate(
@@ -270,9 +277,7 @@ class ALSBase(IterativeTraining, Component[ALSConfig], ABC):
     def _user_numbers(self, users: ArrayLike | None) -> tuple[NDArray[Any], NDArray[np.int32]]:
         if users is None:
             return self.users_.ids(), np.arange(len(self.users_), dtype=np.int32)
-        ids = np.asarray(users)
-        if ids.ndim == 0:
-            ids = ids.reshape(1)
+        ids = _ids(users, "users")
         return ids, self.users_.numbers(ids, missing="error")
 
     def _require_user_embeddings(self) -> NDArray[np.floating[Any]]:
@@ -303,8 +308,7 @@ class ALSBase(IterativeTraining, Component[ALSConfig], ABC):
         """
         factors = self._require_user_embeddings()
         ids, nums = self._user_numbers(users)
-        if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
-            raise ValueError(f"n must be a positive integer, got {n!r}")
+        n = _list_length(n, len(self.items_))
         exclude_indptr = exclude_indices = None
         if exclude_seen:
             seen = self.user_items_
@@ -313,11 +317,11 @@ class ALSBase(IterativeTraining, Component[ALSConfig], ABC):
             exclude_indices = _gather_rows(seen.indices, starts, ends)
         cand = None
         if candidates is not None:
-            cand = np.unique(self.items_.numbers(np.asarray(candidates), missing="error"))
+            cand = np.unique(self.items_.numbers(_ids(candidates, "candidates"), missing="error"))
         blocked = None
         if blocklist is not None:
             blocked = np.zeros(len(self.items_), dtype=np.bool_)
-            listed = self.items_.numbers(np.atleast_1d(np.asarray(blocklist)), missing="negative")
+            listed = self.items_.numbers(_ids(blocklist, "blocklist"), missing="negative")
             blocked[listed[listed >= 0]] = True  # unknown ids cannot be recommended anyway
         user_offsets, item_offsets = self._offsets(nums)
         with blas_limited():
@@ -341,8 +345,8 @@ class ALSBase(IterativeTraining, Component[ALSConfig], ABC):
         """Scores of (user, item) pairs from stored embeddings; NaN for an unknown user or
         item (and, without stored embeddings, for every pair)."""
         self._check_trained()
-        user_ids, item_ids = np.asarray(users), np.asarray(items)
-        if user_ids.shape != item_ids.shape or user_ids.ndim != 1:
+        user_ids, item_ids = _ids(users, "users"), _ids(items, "items")
+        if user_ids.shape != item_ids.shape:
             raise ValueError(
                 f"users and items must be 1-D and of equal length, got {user_ids.shape} and "
                 f"{item_ids.shape}"
@@ -371,8 +375,9 @@ class ALSBase(IterativeTraining, Component[ALSConfig], ABC):
         """The ``n`` items most similar to each of ``items`` by cosine of item factors
         (the item itself excluded)."""
         self._check_trained()
-        ids = np.atleast_1d(np.asarray(items))
+        ids = _ids(items, "items")
         nums = self.items_.numbers(ids, missing="error")
+        n = _list_length(n, len(self.items_))
         norms = np.linalg.norm(self.item_features_, axis=1, keepdims=True)
         unit = np.ascontiguousarray(
             self.item_features_ / np.where(norms > 0, norms, 1), dtype=self.dtype
@@ -398,6 +403,21 @@ class ALSBase(IterativeTraining, Component[ALSConfig], ABC):
         state = dict(self.__dict__)
         state.pop("_threads", None)  # a property of the machine that trained it
         return state
+
+
+def _ids(values: Any, what: str, *, single: bool = True) -> NDArray[Any]:
+    """Ids as a 1-D int64 or string array (with ``single``, one id becomes a list of one);
+    mixed, unhashable or unordered collections are refused rather than silently converted."""
+    if single and isinstance(values, str | int | np.integer) and not isinstance(values, bool):
+        values = [values]
+    return as_id_array(values, what)
+
+
+def _list_length(n: Any, n_items: int) -> int:
+    """A validated list length, capped at the number of items (no list can be longer)."""
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+        raise ValueError(f"n must be a positive integer, got {n!r}")
+    return int(min(n, max(n_items, 1)))
 
 
 def _gather_rows(

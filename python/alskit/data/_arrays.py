@@ -46,6 +46,8 @@ def to_numpy(values: object, what: str) -> NDArray[Any]:
     to_np = getattr(values, "to_numpy", None)
     if callable(to_np):
         return np.asarray(to_np())
+    if isinstance(values, (set, frozenset, dict)):
+        raise TypeError(f"{what} must be an ordered sequence, not a {type(values).__name__}")
     if not isinstance(values, (list, tuple)):
         if not isinstance(values, Iterable):
             raise TypeError(f"{what} must be array-like, not {type(values).__name__}")
