@@ -369,13 +369,6 @@ def test_load_truncated(model_file: ModelFile, fraction: float) -> None:
         alskit.load(target)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: alskit.load lets zipfile's NotImplementedError, RuntimeError, OSError and "
-    "EOFError escape for a damaged zip structure (see test_hostile_inputs::test_load[zip-*]); "
-    "the explicit example sets model.json's compression method to 99 -> NotImplementedError "
-    "'That compression method is not supported'",
-)
 @fuzz_settings(300)
 @example(mutations=[("central", 10, 99)])
 @given(

@@ -9,9 +9,11 @@ checked against its recorded digest, dtype and shape before use.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import json
+import tokenize
 import zipfile
 from os import PathLike
 from pathlib import Path
@@ -83,13 +85,17 @@ def save(model: ALSBase, path: str | PathLike[str]) -> None:
     }
     target = Path(path)
     partial = target.with_name(target.name + ".partial")
-    with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_STORED) as archive:
-        archive.writestr("model.json", json.dumps(header, indent=1))
-        for key, array in arrays.items():
-            buffer = io.BytesIO()
-            np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
-            archive.writestr(f"{key}.npy", buffer.getvalue())
-    partial.replace(target)
+    try:
+        with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_STORED) as archive:
+            archive.writestr("model.json", json.dumps(header, indent=1))
+            for key, array in arrays.items():
+                buffer = io.BytesIO()
+                np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
+                archive.writestr(f"{key}.npy", buffer.getvalue())
+        partial.replace(target)
+    except BaseException:
+        partial.unlink(missing_ok=True)  # never leave a half-written file behind
+        raise
 
 
 def _read_header(archive: zipfile.ZipFile) -> dict[str, Any]:
@@ -119,38 +125,70 @@ def _read_header(archive: zipfile.ZipFile) -> dict[str, Any]:
 def _read_array(archive: zipfile.ZipFile, key: str, spec: Any) -> NDArray[Any]:
     if not isinstance(spec, dict) or not {"dtype", "shape", "sha256"} <= set(spec):
         raise ModelFileError(f"array {key!r}: malformed entry in model.json")
+    name = f"{key}.npy"
     try:
-        raw = archive.read(f"{key}.npy")
-        array: NDArray[Any] = np.load(io.BytesIO(raw), allow_pickle=False)
+        member = archive.getinfo(name)
     except KeyError as e:
         raise ModelFileError(f"array {key!r} is missing from the file") from e
-    except (ValueError, OSError, EOFError) as e:
-        raise ModelFileError(f"array {key!r} is damaged: {e}") from e
-    if array.dtype.kind not in _ALLOWED_KINDS or array.dtype.str != spec["dtype"]:
-        raise ModelFileError(f"array {key!r} has dtype {array.dtype.str}, expected {spec['dtype']}")
-    if list(array.shape) != spec["shape"]:
-        raise ModelFileError(f"array {key!r} has shape {array.shape}, expected {spec['shape']}")
+    with archive.open(member) as stream:
+        # The .npy header is checked against model.json before any data is read, so a
+        # header declaring an enormous shape is refused instead of allocated.
+        version = np.lib.format.read_magic(stream)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(stream)
+        else:
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(stream)
+        if dtype.kind not in _ALLOWED_KINDS or dtype.str != spec["dtype"] or fortran:
+            raise ModelFileError(f"array {key!r} has dtype {dtype.str}, expected {spec['dtype']}")
+        if list(shape) != spec["shape"]:
+            raise ModelFileError(f"array {key!r} has shape {shape}, expected {spec['shape']}")
+        nbytes = int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
+        if nbytes > member.file_size:
+            raise ModelFileError(f"array {key!r} is truncated")
+        data = stream.read(nbytes)
+        if len(data) != nbytes:
+            raise ModelFileError(f"array {key!r} is truncated")
+    # A writable copy: factors are updated in place when training resumes.
+    array: NDArray[Any] = np.frombuffer(data, dtype=dtype).reshape(shape).copy()
     if _digest(array) != spec["sha256"]:
         raise ModelFileError(f"array {key!r} does not match its checksum (file altered?)")
     return array
 
 
+# What reading a damaged or hostile zip/npy can raise, besides our own checks.
+_DAMAGE = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    NotImplementedError,
+    RuntimeError,  # includes RecursionError (absurdly nested JSON)
+    EOFError,
+    OSError,
+    ValueError,
+    KeyError,
+    SyntaxError,
+    tokenize.TokenError,
+    MemoryError,
+)
+
+
 def load(path: str | PathLike[str]) -> ALSBase:
     """Read a model written by :func:`save`; raises :class:`ModelFileError` (a
     ``ValueError``) for a damaged, tampered, foreign or too-new file."""
+    if not isinstance(path, str | PathLike):
+        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+    if not Path(path).exists():
+        raise FileNotFoundError(errno.ENOENT, "model file not found", str(path))
     try:
-        archive = zipfile.ZipFile(path)
-    except FileNotFoundError:
-        raise
-    except (zipfile.BadZipFile, OSError) as e:
-        raise ModelFileError(f"{path}: not a readable alskit model file ({e})") from e
-    with archive:
-        try:
+        with zipfile.ZipFile(path) as archive:
             header = _read_header(archive)
             arrays = {k: _read_array(archive, k, v) for k, v in header["arrays"].items()}
-        except zipfile.BadZipFile as e:
-            raise ModelFileError(f"{path}: damaged model file ({e})") from e
-    return _build(header, arrays)
+        return _build(header, arrays)
+    except ModelFileError:
+        raise
+    except _DAMAGE as e:
+        raise ModelFileError(
+            f"{path}: not a readable alskit model file ({type(e).__name__}: {e})"
+        ) from e
 
 
 def _require(arrays: dict[str, NDArray[Any]], key: str) -> NDArray[Any]:
@@ -189,8 +227,8 @@ def _assemble(header: dict[str, Any], arrays: dict[str, NDArray[Any]]) -> ALSBas
     except (ValueError, TypeError) as e:
         raise ModelFileError(f"invalid model configuration: {e}") from e
     state = header["state"]
-    users = Vocabulary(_require(arrays, "users"), reorder=False)
-    items = Vocabulary(_require(arrays, "items"), reorder=False)
+    users = Vocabulary(_require(arrays, "users"), "user", reorder=False)
+    items = Vocabulary(_require(arrays, "items"), "item", reorder=False)
     k = model.config.embedding_size
     expected = (len(items), k)
     item_features = _require(arrays, "item_features")
@@ -217,6 +255,9 @@ def _assemble(header: dict[str, Any], arrays: dict[str, NDArray[Any]]) -> ALSBas
     except (ValueError, TypeError) as e:
         raise ModelFileError(f"seen-items matrix is invalid: {e}") from e
 
+    for key, array in arrays.items():
+        if array.dtype.kind == "f" and not np.isfinite(array).all():
+            raise ModelFileError(f"array {key!r} contains non-finite values")
     model.users_, model.items_ = users, items
     model.item_features_ = np.ascontiguousarray(item_features)
     model.user_features_ = None if user_features is None else np.ascontiguousarray(user_features)
@@ -230,7 +271,10 @@ def _assemble(header: dict[str, Any], arrays: dict[str, NDArray[Any]]) -> ALSBas
         if not (
             isinstance(damping, list)
             and len(damping) == 2
-            and all(isinstance(d, int | float) and not isinstance(d, bool) for d in damping)
+            and all(
+                isinstance(d, int | float) and not isinstance(d, bool) and np.isfinite(d) and d >= 0
+                for d in damping
+            )
         ):
             raise ModelFileError(f"state.damping must be a pair of numbers, got {damping!r}")
         model.bias_ = BiasModel(
