@@ -2477,9 +2477,6 @@ CLI_TABLE = [
         lambda f: ["recommend", f.model, "--users", "99999999999999999999999"],
         r"99999999999999999999999",
         id="user-beyond-int64",
-        bug="'alskit recommend model --users 99999999999999999999999' dies with a traceback: "
-        "OverflowError 'Python int too large to convert to C long' from raw.astype(np.int64) in "
-        "cmd_recommend (exit status 1)",
     ),
     cli_bad(
         lambda f: ["recommend", f.model, "--threads", "-1"],
@@ -2531,16 +2528,11 @@ CLI_TABLE = [
         lambda f: ["recommend", f.model, "--users", "-3", "-n", "2"],
         lambda out: [r[0] for r in _csv_rows(out)] == ["-3", "-3"],
         id="negative-user-id",
-        bug="'alskit recommend --users -3' on a model with user -3 fails with \"cannot "
-        "recommend: unknown id '-3'\": cmd_recommend converts --users to int only when "
-        "np.char.isdigit holds, which is false for '-3', so negative ids are looked up as strings",
     ),
     cli_ok(
         lambda f: ["recommend", f.extremes_model, "--users", str(I64_MIN), "-n", "1"],
         lambda out: _csv_rows(out)[0][0] == str(I64_MIN),
         id="int64-min-user",
-        bug="'alskit recommend --users -9223372036854775808' fails with \"unknown id "
-        "'-9223372036854775808'\" (the isdigit test again)",
     ),
     cli_either(
         lambda f: ["recommend", f.model, "--users", "1", "-n", str(2**63)],

@@ -166,8 +166,7 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     model = _read_model(args.model_file)
     users: Any = None
     if args.users:
-        raw = np.asarray(args.users)
-        users = raw.astype(np.int64) if np.char.isdigit(raw).all() else raw
+        users = _parse_ids(args.users, model.users_.ids().dtype.kind == "i")
     try:
         recs = model.recommend(users, args.n, threads=args.threads)
     except (KeyError, ValueError) as e:
@@ -183,6 +182,22 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     else:
         frame.to_csv(args.output, index=False)
     return 0
+
+
+def _parse_ids(tokens: list[str], integer_ids: bool) -> Any:
+    """Command-line ids as the model's id type: integers (negative ones too) for a model
+    with integer ids, else strings."""
+    if not integer_ids:
+        return np.asarray(tokens)
+    try:
+        values = [int(t) for t in tokens]
+    except ValueError as e:
+        raise CommandError(f"the model has integer user ids: {e}") from e
+    limit = np.iinfo(np.int64)
+    beyond = [v for v in values if not limit.min <= v <= limit.max]
+    if beyond:
+        raise CommandError(f"unknown user id {beyond[0]} (beyond the int64 range)")
+    return np.asarray(values, dtype=np.int64)
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -295,7 +310,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CommandError as e:
         print(f"alskit {args.command}: error: {e}", file=sys.stderr)
         return 2
-    except (ValueError, TypeError, KeyError, OSError) as e:
+    except (ValueError, TypeError, KeyError, OSError, EOFError) as e:
         # Bad input met deeper down (an unwritable output path, data a model cannot use):
         # still one line and status 2, never a traceback.
         print(f"alskit {args.command}: error: {_describe(e)}", file=sys.stderr)
