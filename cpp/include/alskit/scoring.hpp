@@ -84,11 +84,25 @@ void top_n(ConstMatrixMap<Scalar> user_factors, ConstMatrixMap<Scalar> item_fact
         return subset ? position[static_cast<std::size_t>(item)] : item;
     };
 
-    // ~8 MB of scores per thread: big enough for an efficient GEMM, small enough for cache.
-    const Index block = std::clamp<Index>((1 << 21) / std::max<Index>(n_cols, 1), 1, 256);
+    // Per-column additive offsets and the blocked columns, prepared once for all rows.
+    Vector<Scalar> column_offsets;
+    if (req.item_offsets != nullptr) {
+        column_offsets.resize(n_cols);
+        for (Index c = 0; c < n_cols; ++c) column_offsets(c) = req.item_offsets[item_of(c)];
+    }
+    std::vector<Index> blocked_columns;
+    if (req.blocked != nullptr) {
+        for (Index c = 0; c < n_cols; ++c) {
+            if (req.blocked[item_of(c)]) blocked_columns.push_back(c);
+        }
+    }
+
+    // ~1 MB of scores per thread: an efficient GEMM whose output stays in L2 for the scan.
+    const Index block = std::clamp<Index>((1 << 18) / std::max<Index>(n_cols, 1), 1, 256);
     const Index n_blocks = (rows + block - 1) / block;
     const Scalar nan = std::numeric_limits<Scalar>::quiet_NaN();
     const Scalar minus_inf = -std::numeric_limits<Scalar>::infinity();
+    constexpr Index span = 32;  // entries tested at once against the current threshold
     ExceptionCollector errors;
     const int threads = resolve_threads(requested_threads, n_blocks);
 #ifdef _OPENMP
@@ -112,29 +126,42 @@ void top_n(ConstMatrixMap<Scalar> user_factors, ConstMatrixMap<Scalar> item_fact
                 for (Index r = 0; r < m; ++r) {
                     const Index u = lo + r;
                     auto row = scores.row(r);
+                    // Final scores in place (vectorized), then excluded entries set to -inf.
+                    if (req.item_offsets != nullptr) row += column_offsets.transpose();
+                    if (req.user_offsets != nullptr) row.array() += req.user_offsets[u];
+                    for (Index c : blocked_columns) row(c) = minus_inf;
                     if (req.exclude != nullptr) {
                         for (Index j = req.exclude->row_begin(u); j < req.exclude->row_end(u); ++j) {
                             const Index c = column_of(req.exclude->indices[j]);
                             if (c >= 0) row(c) = minus_inf;
                         }
                     }
-                    const Scalar user_offset = req.user_offsets ? req.user_offsets[u] : Scalar(0);
+                    // Once n items are kept, whole spans below the worst kept score are
+                    // skipped with one vector comparison: most of the row never reaches the
+                    // scalar heap code.
                     heap.clear();
-                    for (Index c = 0; c < n_cols; ++c) {
-                        if (row(c) == minus_inf) continue;  // excluded
-                        const std::int32_t item = item_of(c);
-                        if (req.blocked != nullptr && req.blocked[item]) continue;
-                        Scalar s = row(c) + user_offset;
-                        if (req.item_offsets != nullptr) s += req.item_offsets[item];
-                        if (std::isnan(s)) continue;
-                        const detail::Ranked<Scalar> cand{s, item};
-                        if (static_cast<Index>(heap.size()) < req.n) {
-                            heap.push_back(cand);
-                            std::push_heap(heap.begin(), heap.end(), worse_on_top);
-                        } else if (cand.better_than(heap.front())) {
-                            std::pop_heap(heap.begin(), heap.end(), worse_on_top);
-                            heap.back() = cand;
-                            std::push_heap(heap.begin(), heap.end(), worse_on_top);
+                    Scalar threshold = minus_inf;
+                    for (Index c0 = 0; c0 < n_cols; c0 += span) {
+                        const Index len = std::min(span, n_cols - c0);
+                        if (static_cast<Index>(heap.size()) == req.n &&
+                            (row.segment(c0, len).array() < threshold).all()) {
+                            continue;
+                        }
+                        for (Index c = c0; c < c0 + len; ++c) {
+                            const Scalar s = row(c);
+                            if (s == minus_inf || std::isnan(s) || s < threshold) continue;
+                            const detail::Ranked<Scalar> cand{s, item_of(c)};
+                            if (static_cast<Index>(heap.size()) < req.n) {
+                                heap.push_back(cand);
+                                std::push_heap(heap.begin(), heap.end(), worse_on_top);
+                            } else if (cand.better_than(heap.front())) {
+                                std::pop_heap(heap.begin(), heap.end(), worse_on_top);
+                                heap.back() = cand;
+                                std::push_heap(heap.begin(), heap.end(), worse_on_top);
+                            }
+                            if (static_cast<Index>(heap.size()) == req.n) {
+                                threshold = heap.front().score;
+                            }
                         }
                     }
                     std::sort_heap(heap.begin(), heap.end(), worse_on_top);

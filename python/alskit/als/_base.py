@@ -312,9 +312,12 @@ class ALSBase(IterativeTraining, Component[ALSConfig], ABC):
         exclude_indptr = exclude_indices = None
         if exclude_seen:
             seen = self.user_items_
-            starts, ends = seen.indptr[nums], seen.indptr[nums + 1]
-            exclude_indptr = np.concatenate([[0], np.cumsum(ends - starts)]).astype(np.int64)
-            exclude_indices = _gather_rows(seen.indices, starts, ends)
+            if users is None:  # every user, in order: the stored matrix as it is (no copy)
+                exclude_indptr, exclude_indices = seen.indptr, seen.indices
+            else:
+                starts, ends = seen.indptr[nums], seen.indptr[nums + 1]
+                exclude_indptr = np.concatenate([[0], np.cumsum(ends - starts)]).astype(np.int64)
+                exclude_indices = _gather_rows(seen.indices, starts, ends)
         cand = None
         if candidates is not None:
             cand = np.unique(self.items_.numbers(_ids(candidates, "candidates"), missing="error"))
@@ -326,7 +329,7 @@ class ALSBase(IterativeTraining, Component[ALSConfig], ABC):
         user_offsets, item_offsets = self._offsets(nums)
         with blas_limited():
             items, scores = core.top_n(
-                np.ascontiguousarray(factors[nums]),
+                factors if users is None else np.ascontiguousarray(factors[nums]),
                 self.item_features_,
                 int(n),
                 exclude_indptr=exclude_indptr,
