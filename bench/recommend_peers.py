@@ -24,17 +24,19 @@ from memory import MB, PeakSampler, rss
 
 
 def timed(run: Callable[[], Any], repeats: int) -> tuple[float, float, Any]:
-    """Median seconds, peak extra resident bytes, last result."""
-    times, peaks, result = [], [], None
+    """Median seconds of `repeats` plain runs, then the peak extra resident bytes of one more
+    run under the memory sampler (kept out of the timed runs: its polling costs CPU)."""
+    times, result = [], None
     for _ in range(repeats):
         result = None
-        before = rss()
-        with PeakSampler() as sampler:
-            start = time.perf_counter()
-            result = run()
-            times.append(time.perf_counter() - start)
-        peaks.append(sampler.peak - before)
-    return statistics.median(times), max(peaks), result
+        start = time.perf_counter()
+        result = run()
+        times.append(time.perf_counter() - start)
+    result = None
+    before = rss()
+    with PeakSampler() as sampler:
+        result = run()
+    return statistics.median(times), sampler.peak - before, result
 
 
 def main() -> None:
