@@ -253,19 +253,35 @@ const T* optional_vector(const py::object& obj, const char* name, py::ssize_t le
     return static_cast<const T*>(keep.data());
 }
 
+/// The (user_factors, item_factors) pair of the scoring functions: same dtype and width.
+struct FactorPair {
+    py::array users, items;
+    ValueType type;
+};
+
+FactorPair factor_pair(const py::object& users_obj, const py::object& items_obj) {
+    FactorPair f;
+    f.users = require_array(users_obj, "user_factors", 2);
+    f.items = require_array(items_obj, "item_factors", 2);
+    f.type = value_type(f.users, "user_factors");
+    require_value_type(f.items, f.type, "item_factors");
+    if (f.users.shape(1) != f.items.shape(1)) {
+        throw py::value_error("user_factors has " + std::to_string(f.users.shape(1)) +
+                              " columns but item_factors has " +
+                              std::to_string(f.items.shape(1)));
+    }
+    return f;
+}
+
 py::tuple top_n_py(const py::object& users_obj, const py::object& items_obj, Index n,
                    const py::object& exclude_indptr, const py::object& exclude_indices,
                    const py::object& candidates_obj, const py::object& blocked_obj,
                    const py::object& user_offsets_obj, const py::object& item_offsets_obj,
                    int threads) {
-    const py::array users = require_array(users_obj, "user_factors", 2);
-    const py::array items = require_array(items_obj, "item_factors", 2);
-    const ValueType type = value_type(users, "user_factors");
-    require_value_type(items, type, "item_factors");
-    if (users.shape(1) != items.shape(1)) {
-        throw py::value_error("user_factors has " + std::to_string(users.shape(1)) +
-                              " columns but item_factors has " + std::to_string(items.shape(1)));
-    }
+    const FactorPair factors = factor_pair(users_obj, items_obj);
+    const py::array& users = factors.users;
+    const py::array& items = factors.items;
+    const ValueType type = factors.type;
     if (n < 1) throw py::value_error("n must be at least 1");
     check_threads(threads);
     const py::ssize_t rows = users.shape(0);
@@ -345,13 +361,10 @@ py::array score_pairs_py(const py::object& users_obj, const py::object& items_ob
                          const py::object& user_nums_obj, const py::object& item_nums_obj,
                          const py::object& user_offsets_obj, const py::object& item_offsets_obj,
                          int threads) {
-    const py::array users = require_array(users_obj, "user_factors", 2);
-    const py::array items = require_array(items_obj, "item_factors", 2);
-    const ValueType type = value_type(users, "user_factors");
-    require_value_type(items, type, "item_factors");
-    if (users.shape(1) != items.shape(1)) {
-        throw py::value_error("user_factors and item_factors differ in width");
-    }
+    const FactorPair factors = factor_pair(users_obj, items_obj);
+    const py::array& users = factors.users;
+    const py::array& items = factors.items;
+    const ValueType type = factors.type;
     const py::array user_nums = require_array(user_nums_obj, "user_nums", 1);
     const py::array item_nums = require_array(item_nums_obj, "item_nums", 1);
     require_int32(user_nums, "user_nums");
