@@ -36,11 +36,19 @@ struct Problem {
     std::vector<std::int32_t> ui_indices, iu_indices;
     std::vector<float> ui_values, iu_values;
     CsrView<float, std::int64_t> ui() const {
-        return {ui_indptr.data(), ui_indices.data(), ui_values.data(), users, items,
+        return {ui_indptr.data(),
+                ui_indices.data(),
+                ui_values.data(),
+                users,
+                items,
                 static_cast<Index>(ui_indices.size())};
     }
     CsrView<float, std::int64_t> iu() const {
-        return {iu_indptr.data(), iu_indices.data(), iu_values.data(), items, users,
+        return {iu_indptr.data(),
+                iu_indices.data(),
+                iu_values.data(),
+                items,
+                users,
                 static_cast<Index>(iu_indices.size())};
     }
 };
@@ -64,7 +72,8 @@ Problem make_problem(const Shape& s, std::uint64_t seed) {
     for (auto& c : item_cdf) c /= acc;
     // Random item numbering, so popular items are spread over the matrix as in real data.
     std::vector<std::int32_t> relabel(static_cast<std::size_t>(s.items));
-    for (Index i = 0; i < s.items; ++i) relabel[static_cast<std::size_t>(i)] = static_cast<std::int32_t>(i);
+    for (Index i = 0; i < s.items; ++i)
+        relabel[static_cast<std::size_t>(i)] = static_cast<std::int32_t>(i);
     std::shuffle(relabel.begin(), relabel.end(), rng);
 
     // Lengths proportional to the weights, capped at a third of the items (as real power
@@ -77,7 +86,8 @@ Problem make_problem(const Shape& s, std::uint64_t seed) {
         double free_weight = 0;
         for (Index u = 0; u < s.users; ++u) {
             assigned += lengths[static_cast<std::size_t>(u)];
-            if (lengths[static_cast<std::size_t>(u)] < cap) free_weight += weight[static_cast<std::size_t>(u)];
+            if (lengths[static_cast<std::size_t>(u)] < cap)
+                free_weight += weight[static_cast<std::size_t>(u)];
         }
         const double missing = static_cast<double>(s.nnz - assigned);
         if (missing < 1 || free_weight <= 0) break;
@@ -163,10 +173,14 @@ Args parse(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) {
         const std::string key = argv[i];
         const std::string value = i + 1 < argc ? argv[i + 1] : "";
-        if (key == "--shape") a.shape = value;
-        else if (key == "--repeats") a.repeats = std::stoi(value);
-        else if (key == "--threads") a.threads = std::stoi(value);
-        else if (key == "--cg-steps") a.cg_steps = std::stoi(value);
+        if (key == "--shape")
+            a.shape = value;
+        else if (key == "--repeats")
+            a.repeats = std::stoi(value);
+        else if (key == "--threads")
+            a.threads = std::stoi(value);
+        else if (key == "--cg-steps")
+            a.cg_steps = std::stoi(value);
         else if (key == "--k") {
             a.ks.clear();
             std::stringstream ss(value);
@@ -202,8 +216,8 @@ void run_shape(const Shape& shape, const Args& args, double peak) {
         const double chol_flops = 2.0 * 2.0 * static_cast<double>(nnz) * kk * kk +
                                   rows * (kk * kk * kk / 3.0 + 4.0 * kk * kk);
         const double s = args.cg_steps;
-        const double cg_flops = (s + 1.0) * (2.0 * rows * kk * kk + 8.0 * 2.0 * nnz * kk) +
-                                2.0 * rows * kk * kk;
+        const double cg_flops =
+            (s + 1.0) * (2.0 * rows * kk * kk + 8.0 * 2.0 * nnz * kk) + 2.0 * rows * kk * kk;
 
         auto report = [&](const char* method, double flops, auto&& epoch) {
             epoch();  // warm-up: page faults, workspace allocation
@@ -252,10 +266,12 @@ int main(int argc, char** argv) {
     const Args args = parse(argc, argv);
     const int threads = resolve_threads(args.threads, 1 << 20);
     const double peak = measure_peak_gflops(args.threads);
-    std::printf("alskit native benchmark: %d threads, OpenMP %s, FP32 peak (Eigen GEMM) %.1f GFLOP/s\n",
-                threads, openmp_enabled() ? "on" : "off", peak);
-    std::printf("FLOP model per epoch (both halves, R = users + items): Cholesky 2*nnz*k^2 + "
-                "R*(k^3/3 + 4k^2) per half; CG (s+1)*(2Rk^2 + 8*nnz*k) + 2Rk^2\n");
+    std::printf(
+        "alskit native benchmark: %d threads, OpenMP %s, FP32 peak (Eigen GEMM) %.1f GFLOP/s\n",
+        threads, openmp_enabled() ? "on" : "off", peak);
+    std::printf(
+        "FLOP model per epoch (both halves, R = users + items): Cholesky 2*nnz*k^2 + "
+        "R*(k^3/3 + 4k^2) per half; CG (s+1)*(2Rk^2 + 8*nnz*k) + 2Rk^2\n");
     const Shape small{"small (ML-100K shape)", 943, 1682, 100000};
     const Shape large{"ML-20M shape", 138493, 26744, 20000263};
     if (args.shape == "small" || args.shape == "both") run_shape(small, args, peak);

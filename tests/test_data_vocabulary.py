@@ -143,6 +143,16 @@ def test_cross_type_lookup_is_unknown() -> None:
     assert [1, 2] not in ints  # unhashable: not contained, no crash
 
 
+def test_trailing_nul_is_another_id() -> None:
+    # numpy strings drop trailing NULs: 'a\0' must neither match 'a' nor be stored as 'a'.
+    strs = Vocabulary(["a", "b"])
+    assert "a\0" not in strs
+    assert strs.number("a\0", missing="none") is None
+    assert strs.numbers(["a\0", "a"], missing="negative").tolist() == [-1, 0]
+    with pytest.raises(ValueError, match=r"'a\\x00' at position 1, which ends in a NUL"):
+        Vocabulary(["a", "a\0"])
+
+
 def test_contains_and_equality() -> None:
     vocab = Vocabulary([5, 6])
     assert 5 in vocab

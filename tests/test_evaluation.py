@@ -111,6 +111,12 @@ def test_rmse_mae_by_hand() -> None:
 
 
 @pytest.mark.parametrize("metric", [rmse, mae])
+def test_prediction_metrics_of_nothing_are_nan(metric: Any) -> None:
+    # A test user with no held-out ratings: NaN (skipped by the summary), no numpy warning.
+    assert math.isnan(metric([], []))
+
+
+@pytest.mark.parametrize("metric", [rmse, mae])
 def test_prediction_metrics_reject_nan_and_shape_mismatch(metric: Any) -> None:
     with pytest.raises(ValueError, match="NaN"):
         metric([1.0, np.nan], [1.0, 2.0])
@@ -247,6 +253,22 @@ def test_measure_implicit_summary_and_split() -> None:
     assert all(len(v) == 25 for v in result.per_user.values())
     assert 0 < summary["NDCG"] <= 1 and 0 < summary["Recall"] <= 1
     assert set(result.seconds) == {"train", "recommend"}
+
+
+def test_measure_needs_held_out_interactions() -> None:
+    # One rating per user: a 20% holdout rounds to nothing, so every metric would be NaN.
+    data = Dataset.from_arrays([1, 2, 3], [1, 2, 3], [3.0, 4.0, 5.0])
+    with pytest.raises(ValueError, match="holds out none of the 3 interactions"):
+        measure(BiasedMFScorer(features=2, epochs=1), data, n_users=3)
+
+
+def test_measure_with_a_test_user_without_held_out_items() -> None:
+    data = Dataset.from_arrays([1] + [2] * 10, [1, *range(10)], [3.0] * 11)
+    split = sample_users(data, 2, 0.2, rng=0)
+    assert sorted(len(t) for t in split.test.values()) == [0, 2]
+    result = measure(BiasedMFScorer(features=2, epochs=1), data, split=split)
+    assert np.isnan(result.per_user["RMSE"]).sum() == 1
+    assert np.isfinite(result.summary()["RMSE"])
 
 
 def test_recommend_unrated_excludes_training_items(data: Dataset) -> None:

@@ -1,5 +1,6 @@
-"""The house rules a green test run should also guarantee: ruff-clean, formatted, mypy-strict
-clean, the native stub in step with the built module, and no pybind11 in the pure core."""
+"""The house rules a green test run should also guarantee: ruff-clean, formatted (Python and
+C++), mypy-strict clean, the native stub in step with the built module, and no pybind11 in the
+pure core."""
 
 from __future__ import annotations
 
@@ -26,6 +27,21 @@ def test_ruff(command: tuple[str, ...]) -> None:
     if shutil.which("ruff") is None:
         pytest.skip("ruff is not installed (pip install '.[test]')")
     result = run("ruff", *command)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_cpp_clang_format() -> None:
+    """C++ keeps the repository's .clang-format style."""
+    if shutil.which("clang-format") is None:
+        pytest.skip("clang-format is not installed (pip install '.[test]')")
+    sources = sorted(
+        str(p.relative_to(ROOT))
+        for folder in ("cpp", "bench")
+        for p in (ROOT / folder).rglob("*")
+        if p.suffix in {".hpp", ".cpp"}
+    )
+    assert sources
+    result = run("clang-format", "--dry-run", "--Werror", *sources)
     assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -52,9 +52,7 @@ ValueType value_type(const py::array& a, const char* name) {
                          describe(a));
 }
 
-const char* value_type_name(ValueType t) {
-    return t == ValueType::float32 ? "float32" : "float64";
-}
+const char* value_type_name(ValueType t) { return t == ValueType::float32 ? "float32" : "float64"; }
 
 void require_value_type(const py::array& a, ValueType expected, const char* name) {
     if (value_type(a, name) != expected) {
@@ -67,8 +65,7 @@ void require_value_type(const py::array& a, ValueType expected, const char* name
 PtrType ptr_type(const py::array& a, const char* name) {
     if (a.dtype().kind() == 'i' && a.itemsize() == 4) return PtrType::int32;
     if (a.dtype().kind() == 'i' && a.itemsize() == 8) return PtrType::int64;
-    throw py::type_error(std::string(name) + " must have dtype int32 or int64, got " +
-                         describe(a));
+    throw py::type_error(std::string(name) + " must have dtype int32 or int64, got " + describe(a));
 }
 
 void require_int32(const py::array& a, const char* name) {
@@ -81,8 +78,7 @@ void require_shape(const py::array& a, py::ssize_t rows, py::ssize_t cols, const
     if (a.shape(0) != rows || a.shape(1) != cols) {
         throw py::value_error(std::string(name) + " must have shape (" + std::to_string(rows) +
                               ", " + std::to_string(cols) + "), got (" +
-                              std::to_string(a.shape(0)) + ", " + std::to_string(a.shape(1)) +
-                              ")");
+                              std::to_string(a.shape(0)) + ", " + std::to_string(a.shape(1)) + ")");
     }
 }
 
@@ -115,7 +111,8 @@ CsrArrays csr_arrays(const py::object& indptr, const py::object& indices, const 
     csr.prefix = prefix;
     csr.indptr = require_array(indptr, indptr_name.c_str(), 1);
     csr.ptr = ptr_type(csr.indptr, indptr_name.c_str());
-    if (csr.indptr.shape(0) < 1) throw py::value_error(indptr_name + " must have at least one entry");
+    if (csr.indptr.shape(0) < 1)
+        throw py::value_error(indptr_name + " must have at least one entry");
     csr.indices = require_array(indices, indices_name.c_str(), 1);
     require_int32(csr.indices, indices_name.c_str());
     if (values.is_none() && values_optional) {

@@ -58,9 +58,8 @@ void validate(const CsrView<Scalar, Ptr>& view, const std::string& prefix = "") 
 void validate_csr_py(const py::object& indptr, const py::object& indices, const py::object& values,
                      Index ncols) {
     const CsrArrays csr = csr_arrays(indptr, indices, values, ncols, true);
-    dispatch(csr.value, csr.ptr, [&](auto s, auto p) {
-        validate(csr.view<decltype(s), decltype(p)>());
-    });
+    dispatch(csr.value, csr.ptr,
+             [&](auto s, auto p) { validate(csr.view<decltype(s), decltype(p)>()); });
 }
 
 py::tuple transpose_csr_py(const py::object& indptr, const py::object& indices,
@@ -241,8 +240,8 @@ py::array fold_in_implicit_py(const py::object& indptr, const py::object& indice
 
 /// An optional 1-D array of `length` entries with the given check; None → null pointer.
 template <class T, class Check>
-const T* optional_vector(const py::object& obj, const char* name, py::ssize_t length,
-                         Check check, py::array& keep) {
+const T* optional_vector(const py::object& obj, const char* name, py::ssize_t length, Check check,
+                         py::array& keep) {
     if (obj.is_none()) return nullptr;
     keep = require_array(obj, name, 1);
     check(keep);
@@ -267,8 +266,7 @@ FactorPair factor_pair(const py::object& users_obj, const py::object& items_obj)
     require_value_type(f.items, f.type, "item_factors");
     if (f.users.shape(1) != f.items.shape(1)) {
         throw py::value_error("user_factors has " + std::to_string(f.users.shape(1)) +
-                              " columns but item_factors has " +
-                              std::to_string(f.items.shape(1)));
+                              " columns but item_factors has " + std::to_string(f.items.shape(1)));
     }
     return f;
 }
@@ -291,8 +289,8 @@ py::tuple top_n_py(const py::object& users_obj, const py::object& items_obj, Ind
     }
     std::optional<CsrArrays> exclude;
     if (!exclude_indptr.is_none()) {
-        exclude = csr_arrays(exclude_indptr, exclude_indices, py::none(), n_items, true,
-                             "exclude_");
+        exclude =
+            csr_arrays(exclude_indptr, exclude_indices, py::none(), n_items, true, "exclude_");
         if (exclude->indptr.shape(0) != rows + 1) {
             throw py::value_error("exclude_indptr must have one entry per user plus one (" +
                                   std::to_string(rows + 1) + "), got " +
@@ -320,41 +318,42 @@ py::tuple top_n_py(const py::object& users_obj, const py::object& items_obj, Ind
             }
         },
         keep_blocked);
-    return dispatch(type, exclude ? exclude->ptr : PtrType::int64, [&](auto s, auto p) -> py::tuple {
-        using Scalar = decltype(s);
-        using Ptr = decltype(p);
-        auto float_check = [&](const char* name) {
-            return [type, name](const py::array& a) { require_value_type(a, type, name); };
-        };
-        TopNRequest<Scalar, Ptr> req;
-        req.user_offsets = optional_vector<Scalar>(user_offsets_obj, "user_offsets", rows,
-                                                   float_check("user_offsets"),
-                                                   keep_user_offsets);
-        req.item_offsets = optional_vector<Scalar>(item_offsets_obj, "item_offsets", n_items,
-                                                   float_check("item_offsets"),
-                                                   keep_item_offsets);
-        req.candidates = candidates;
-        req.n_candidates = n_candidates;
-        req.blocked = blocked;
-        req.n = n;
-        CsrView<Scalar, Ptr> exclude_view;
-        if (exclude) {
-            exclude_view = exclude->view<Scalar, Ptr>();
-            validate(exclude_view, exclude->prefix);
-            req.exclude = &exclude_view;
-        }
-        py::array_t<std::int32_t> out_items({rows, static_cast<py::ssize_t>(n)});
-        py::array_t<Scalar> out_scores({rows, static_cast<py::ssize_t>(n)});
-        const auto u = const_matrix<Scalar>(users);
-        const auto q = const_matrix<Scalar>(items);
-        std::int32_t* items_ptr = out_items.mutable_data();
-        Scalar* scores_ptr = out_scores.mutable_data();
-        {
-            py::gil_scoped_release release;
-            top_n(u, q, req, items_ptr, scores_ptr, threads);
-        }
-        return py::make_tuple(out_items, out_scores);
-    });
+    return dispatch(
+        type, exclude ? exclude->ptr : PtrType::int64, [&](auto s, auto p) -> py::tuple {
+            using Scalar = decltype(s);
+            using Ptr = decltype(p);
+            auto float_check = [&](const char* name) {
+                return [type, name](const py::array& a) { require_value_type(a, type, name); };
+            };
+            TopNRequest<Scalar, Ptr> req;
+            req.user_offsets =
+                optional_vector<Scalar>(user_offsets_obj, "user_offsets", rows,
+                                        float_check("user_offsets"), keep_user_offsets);
+            req.item_offsets =
+                optional_vector<Scalar>(item_offsets_obj, "item_offsets", n_items,
+                                        float_check("item_offsets"), keep_item_offsets);
+            req.candidates = candidates;
+            req.n_candidates = n_candidates;
+            req.blocked = blocked;
+            req.n = n;
+            CsrView<Scalar, Ptr> exclude_view;
+            if (exclude) {
+                exclude_view = exclude->view<Scalar, Ptr>();
+                validate(exclude_view, exclude->prefix);
+                req.exclude = &exclude_view;
+            }
+            py::array_t<std::int32_t> out_items({rows, static_cast<py::ssize_t>(n)});
+            py::array_t<Scalar> out_scores({rows, static_cast<py::ssize_t>(n)});
+            const auto u = const_matrix<Scalar>(users);
+            const auto q = const_matrix<Scalar>(items);
+            std::int32_t* items_ptr = out_items.mutable_data();
+            Scalar* scores_ptr = out_scores.mutable_data();
+            {
+                py::gil_scoped_release release;
+                top_n(u, q, req, items_ptr, scores_ptr, threads);
+            }
+            return py::make_tuple(out_items, out_scores);
+        });
 }
 
 py::array score_pairs_py(const py::object& users_obj, const py::object& items_obj,
@@ -378,12 +377,12 @@ py::array score_pairs_py(const py::object& users_obj, const py::object& items_ob
     const auto* in = static_cast<const std::int32_t*>(item_nums.data());
     for (Index j = 0; j < pairs; ++j) {
         if (un[j] < 0 || un[j] >= users.shape(0)) {
-            throw py::value_error("user_nums[" + std::to_string(j) + "] = " +
-                                  std::to_string(un[j]) + " is not a valid row");
+            throw py::value_error("user_nums[" + std::to_string(j) +
+                                  "] = " + std::to_string(un[j]) + " is not a valid row");
         }
         if (in[j] < 0 || in[j] >= items.shape(0)) {
-            throw py::value_error("item_nums[" + std::to_string(j) + "] = " +
-                                  std::to_string(in[j]) + " is not a valid row");
+            throw py::value_error("item_nums[" + std::to_string(j) +
+                                  "] = " + std::to_string(in[j]) + " is not a valid row");
         }
     }
     return dispatch(type, PtrType::int32, [&](auto s, auto) -> py::array {
@@ -392,12 +391,10 @@ py::array score_pairs_py(const py::object& users_obj, const py::object& items_ob
             return [type, name](const py::array& a) { require_value_type(a, type, name); };
         };
         py::array keep_u, keep_i;
-        const Scalar* uo = optional_vector<Scalar>(user_offsets_obj, "user_offsets",
-                                                   users.shape(0), float_check("user_offsets"),
-                                                   keep_u);
-        const Scalar* io = optional_vector<Scalar>(item_offsets_obj, "item_offsets",
-                                                   items.shape(0), float_check("item_offsets"),
-                                                   keep_i);
+        const Scalar* uo = optional_vector<Scalar>(user_offsets_obj, "user_offsets", users.shape(0),
+                                                   float_check("user_offsets"), keep_u);
+        const Scalar* io = optional_vector<Scalar>(item_offsets_obj, "item_offsets", items.shape(0),
+                                                   float_check("item_offsets"), keep_i);
         py::array_t<Scalar> out(pairs);
         Scalar* out_ptr = out.mutable_data();
         const auto u = const_matrix<Scalar>(users);
@@ -442,8 +439,7 @@ PYBIND11_MODULE(ALSKIT_MODULE_NAME, m) {
     m.def("gram", &gram_py, arg("factors"), arg("reg"), py::kw_only(), arg("threads") = 0,
           "Return factorsᵀ·factors + reg·I (deterministic for any thread count).");
     m.def("explicit_half_epoch", &explicit_half_epoch_py, arg("indptr"), arg("indices"),
-          arg("values"), arg("left"), arg("right"), arg("reg"), py::kw_only(),
-          arg("threads") = 0,
+          arg("values"), arg("left"), arg("right"), arg("reg"), py::kw_only(), arg("threads") = 0,
           "Solve every row of `left` in place for explicit (ALS-WR) ALS; returns Σ‖Δrow‖².");
     m.def("implicit_half_epoch", &implicit_half_epoch_py, arg("indptr"), arg("indices"),
           arg("values"), arg("left"), arg("right"), arg("gram"), py::kw_only(),
@@ -458,8 +454,7 @@ PYBIND11_MODULE(ALSKIT_MODULE_NAME, m) {
     m.def("top_n", &top_n_py, arg("user_factors"), arg("item_factors"), arg("n"), py::kw_only(),
           arg("exclude_indptr") = py::none(), arg("exclude_indices") = py::none(),
           arg("candidates") = py::none(), arg("blocked") = py::none(),
-          arg("user_offsets") = py::none(), arg("item_offsets") = py::none(),
-          arg("threads") = 0,
+          arg("user_offsets") = py::none(), arg("item_offsets") = py::none(), arg("threads") = 0,
           "Best n items per row of user_factors; returns (items int32, scores), padded with "
           "-1/NaN.");
     m.def("score_pairs", &score_pairs_py, arg("user_factors"), arg("item_factors"),

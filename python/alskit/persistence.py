@@ -13,6 +13,7 @@ import errno
 import hashlib
 import io
 import json
+import math
 import tokenize
 import zipfile
 from os import PathLike
@@ -105,6 +106,8 @@ def _read_header(archive: zipfile.ZipFile) -> dict[str, Any]:
         raise ModelFileError("not an alskit model file (no model.json)") from e
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise ModelFileError(f"model.json is not valid JSON: {e}") from e
+    except RecursionError as e:  # e.g. 100000 nested arrays: no model header looks like that
+        raise ModelFileError("model.json is nested too deeply to be a model header") from e
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise ModelFileError("not an alskit model file (wrong format tag)")
     version = header.get("version")
@@ -133,11 +136,15 @@ def _read_array(archive: zipfile.ZipFile, key: str, spec: Any) -> NDArray[Any]:
     with archive.open(member) as stream:
         # The .npy header is checked against model.json before any data is read, so a
         # header declaring an enormous shape is refused instead of allocated.
-        version = np.lib.format.read_magic(stream)
-        if version == (1, 0):
-            shape, fortran, dtype = np.lib.format.read_array_header_1_0(stream)
-        else:
-            shape, fortran, dtype = np.lib.format.read_array_header_2_0(stream)
+        try:
+            version = np.lib.format.read_magic(stream)
+            if version == (1, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_1_0(stream)
+            else:
+                shape, fortran, dtype = np.lib.format.read_array_header_2_0(stream)
+        except (ValueError, SyntaxError, tokenize.TokenError) as e:
+            # numpy tokenizes and literal-evals the header dict: a damaged one can raise any.
+            raise ModelFileError(f"array {key!r} has a malformed .npy header: {e}") from e
         if dtype.kind not in _ALLOWED_KINDS or dtype.str != spec["dtype"] or fortran:
             raise ModelFileError(f"array {key!r} has dtype {dtype.str}, expected {spec['dtype']}")
         if list(shape) != spec["shape"]:
@@ -160,13 +167,11 @@ _DAMAGE = (
     zipfile.BadZipFile,
     zipfile.LargeZipFile,
     NotImplementedError,
-    RuntimeError,  # includes RecursionError (absurdly nested JSON)
+    RuntimeError,  # e.g. zipfile's "File is encrypted"
     EOFError,
     OSError,
     ValueError,
     KeyError,
-    SyntaxError,
-    tokenize.TokenError,
     MemoryError,
 )
 
@@ -207,15 +212,22 @@ def _build(header: dict[str, Any], arrays: dict[str, NDArray[Any]]) -> ALSBase:
         raise ModelFileError(f"inconsistent model file: {type(e).__name__}: {e}") from e
 
 
-def _state_number(state: dict[str, Any], key: str, kind: type) -> Any:
+def _state_count(state: dict[str, Any], key: str) -> int:
     value = state.get(key)
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or (kind is int and not isinstance(value, int))
-    ):
-        raise ModelFileError(f"state.{key} must be a {kind.__name__}, got {value!r}")
-    return kind(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ModelFileError(f"state.{key} must be a non-negative int, got {value!r}")
+    return value
+
+
+def _state_float(state: dict[str, Any], key: str) -> float:
+    value = state.get(key)
+    # JSON has NaN, Infinity and ints beyond float range: none is a usable (finite) number.
+    number = value if isinstance(value, float) else math.nan
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**1023:
+        number = float(value)
+    if not math.isfinite(number):
+        raise ModelFileError(f"state.{key} must be a finite number, got {value!r}")
+    return number
 
 
 def _assemble(header: dict[str, Any], arrays: dict[str, NDArray[Any]]) -> ALSBase:
@@ -262,7 +274,7 @@ def _assemble(header: dict[str, Any], arrays: dict[str, NDArray[Any]]) -> ALSBas
     model.item_features_ = np.ascontiguousarray(item_features)
     model.user_features_ = None if user_features is None else np.ascontiguousarray(user_features)
     model.user_items_ = seen
-    model.trained_epochs = _state_number(state, "trained_epochs", int)
+    model.trained_epochs = _state_count(state, "trained_epochs")
     if isinstance(model, BiasedMFScorer):
         ub, ib = _require(arrays, "user_biases"), _require(arrays, "item_biases")
         if ub.shape != (len(users),) or ib.shape != (len(items),):
@@ -279,7 +291,7 @@ def _assemble(header: dict[str, Any], arrays: dict[str, NDArray[Any]]) -> ALSBas
             raise ModelFileError(f"state.damping must be a pair of numbers, got {damping!r}")
         model.bias_ = BiasModel(
             (float(damping[0]), float(damping[1])),
-            _state_number(state, "global_bias", float),
+            _state_float(state, "global_bias"),
             ub.astype(np.float64),
             ib.astype(np.float64),
             items,

@@ -29,8 +29,7 @@ void validate_csr(const CsrView<Scalar, Ptr>& m, const std::string& name) {
     }
     const Index last = static_cast<Index>(m.indptr[m.nrows]);
     require(last <= m.entries, name + "indptr points past the end of indices (" +
-                                   std::to_string(last) + " > " + std::to_string(m.entries) +
-                                   ")");
+                                   std::to_string(last) + " > " + std::to_string(m.entries) + ")");
     for (Index j = first; j < last; ++j) {
         const std::int32_t c = m.indices[j];
         if (c < 0 || c >= m.ncols) {
@@ -109,10 +108,10 @@ void transpose_csr(const CsrView<Scalar, Ptr>& m, Ptr* out_indptr, std::int32_t*
     (void)threads;
 }
 
-#define ALSKIT_DECLARE_CSR(Scalar, Ptr)                                                       \
-    extern template void validate_csr(const CsrView<Scalar, Ptr>&, const std::string&);      \
-    extern template void transpose_csr(const CsrView<Scalar, Ptr>&, Ptr*, std::int32_t*,      \
-                                       Scalar*, int);
+#define ALSKIT_DECLARE_CSR(Scalar, Ptr)                                                           \
+    extern template void validate_csr(const CsrView<Scalar, Ptr>&, const std::string&);           \
+    extern template void transpose_csr(const CsrView<Scalar, Ptr>&, Ptr*, std::int32_t*, Scalar*, \
+                                       int);
 ALSKIT_DECLARE_CSR(float, std::int32_t)
 ALSKIT_DECLARE_CSR(float, std::int64_t)
 ALSKIT_DECLARE_CSR(double, std::int32_t)

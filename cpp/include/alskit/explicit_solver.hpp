@@ -11,7 +11,7 @@ namespace alskit {
 
 namespace detail {
 
-/// A row with fewer observations than factors (n < k) is solved through its n × n dual:
+/// A row with few observations (n < k/2) is solved through its n × n dual:
 /// (X Xᵀ + λn I) y = r, p = Xᵀ y, which is the same solution as the primal system (push-through
 /// identity) at O(n²k + n³) instead of O(nk² + k³) work. Returns false (caller solves the
 /// primal) if the dual Cholesky is unusable.
@@ -22,7 +22,7 @@ bool explicit_row_dual(RowWorkspace<Scalar>& ws, const CsrView<Scalar, Ptr>& rat
     const Index n = ratings.row_length(r);
     ws.gather.gather(right, ratings.indices, begin, n);
     const auto x = ws.gather.rows().topRows(n);
-    Eigen::Ref<SquareMatrix<Scalar>> dual = ws.system.topLeftCorner(n, n);
+    Eigen::Ref<SquareMatrix<Scalar>> dual = ws.dual.topLeftCorner(n, n);
     dual.setZero();
     dual.template selfadjointView<Eigen::Lower>().rankUpdate(x);
     dual.diagonal().array() += ridge;
@@ -34,24 +34,26 @@ bool explicit_row_dual(RowWorkspace<Scalar>& ws, const CsrView<Scalar, Ptr>& rat
     return ws.x.allFinite();
 }
 
-/// The primal k × k system, accumulated chunk by chunk over the row's observations.
+/// Builds the primal k × k system into the batch's free slot, chunk by chunk over the row's
+/// observations.
 template <class Scalar, class Ptr>
 void explicit_row_primal(RowWorkspace<Scalar>& ws, const CsrView<Scalar, Ptr>& ratings,
                          ConstMatrixMap<Scalar> right, Scalar ridge, Index r) {
     const Index begin = ratings.row_begin(r);
     const Index n = ratings.row_length(r);
     Matrix<Scalar>& x = ws.gather.rows();
-    ws.system.setZero();
-    ws.system.diagonal().setConstant(ridge);
-    ws.rhs.setZero();
+    SquareMatrix<Scalar>& system = ws.batch.system();
+    Vector<Scalar>& rhs = ws.batch.rhs();
+    system.setZero();
+    system.diagonal().setConstant(ridge);
+    rhs.setZero();
     for (Index start = 0; start < n; start += ws.gather.chunk()) {
         const Index m = std::min(ws.gather.chunk(), n - start);
         ws.gather.gather(right, ratings.indices, begin + start, m);
         const ConstVectorMap<Scalar> values(ratings.values + begin + start, m);
-        ws.rhs.noalias() += x.topRows(m).transpose() * values;
-        ws.system.template selfadjointView<Eigen::Lower>().rankUpdate(x.topRows(m).transpose());
+        rhs.noalias() += x.topRows(m).transpose() * values;
+        system.template selfadjointView<Eigen::Lower>().rankUpdate(x.topRows(m).transpose());
     }
-    ws.solver.solve(ws.system, ws.rhs, ws.x, r);
 }
 
 }  // namespace detail
@@ -62,14 +64,17 @@ double explicit_half_epoch(const CsrView<Scalar, Ptr>& ratings, MatrixMap<Scalar
     check_half_epoch_shapes(ratings, left.rows(), left.cols(), right);
     const Index k = right.cols();
     return update_rows(ratings, left, threads,
-                       [&](RowWorkspace<Scalar>& ws, Index r) -> const Vector<Scalar>& {
+                       [&](RowWorkspace<Scalar>& ws, Index r) -> const Vector<Scalar>* {
                            const Index n = ratings.row_length(r);
                            const Scalar ridge = reg * static_cast<Scalar>(n);
-                           const bool dual = n < k && n <= ws.gather.chunk() && ridge > 0;
-                           if (!dual || !detail::explicit_row_dual(ws, ratings, right, ridge, r)) {
-                               detail::explicit_row_primal(ws, ratings, right, ridge, r);
+                           // The dual's n × n Cholesky is solved alone (latency bound) while
+                           // primal systems share the batched one: below k/2 the dual wins.
+                           const bool dual = 2 * n < k && n <= ws.gather.chunk() && ridge > 0;
+                           if (dual && detail::explicit_row_dual(ws, ratings, right, ridge, r)) {
+                               return &ws.x;
                            }
-                           return ws.x;
+                           detail::explicit_row_primal(ws, ratings, right, ridge, r);
+                           return nullptr;  // solved with the thread's next batch
                        });
 }
 
@@ -77,9 +82,9 @@ extern template double explicit_half_epoch(const CsrView<float, std::int32_t>&, 
                                            ConstMatrixMap<float>, float, int);
 extern template double explicit_half_epoch(const CsrView<float, std::int64_t>&, MatrixMap<float>,
                                            ConstMatrixMap<float>, float, int);
-extern template double explicit_half_epoch(const CsrView<double, std::int32_t>&,
-                                           MatrixMap<double>, ConstMatrixMap<double>, double, int);
-extern template double explicit_half_epoch(const CsrView<double, std::int64_t>&,
-                                           MatrixMap<double>, ConstMatrixMap<double>, double, int);
+extern template double explicit_half_epoch(const CsrView<double, std::int32_t>&, MatrixMap<double>,
+                                           ConstMatrixMap<double>, double, int);
+extern template double explicit_half_epoch(const CsrView<double, std::int64_t>&, MatrixMap<double>,
+                                           ConstMatrixMap<double>, double, int);
 
 }  // namespace alskit

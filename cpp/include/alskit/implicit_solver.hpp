@@ -20,16 +20,18 @@ using ConstSquareMap = Eigen::Map<const SquareMatrix<Scalar>>;
 
 namespace detail {
 
-/// Builds the system in ws.system / ws.rhs and solves it by Cholesky.
+/// Builds the system into the batch's free slot (solved by Cholesky with the batch).
 template <class Scalar, class Ptr>
-void implicit_row_cholesky(RowWorkspace<Scalar>& ws, const CsrView<Scalar, Ptr>& conf,
-                           ConstMatrixMap<Scalar> right, ConstSquareMap<Scalar> gram, Index r) {
+void implicit_row_system(RowWorkspace<Scalar>& ws, const CsrView<Scalar, Ptr>& conf,
+                         ConstMatrixMap<Scalar> right, ConstSquareMap<Scalar> gram, Index r) {
     const Index begin = conf.row_begin(r);
     const Index n = conf.row_length(r);
     Matrix<Scalar>& x = ws.gather.rows();
-    auto update = ws.system.template selfadjointView<Eigen::Lower>();
-    ws.system = gram;
-    ws.rhs.setZero();
+    SquareMatrix<Scalar>& system = ws.batch.system();
+    Vector<Scalar>& rhs = ws.batch.rhs();
+    auto update = system.template selfadjointView<Eigen::Lower>();
+    system = gram;
+    rhs.setZero();
     for (Index start = begin; start < begin + n; start += ws.gather.chunk()) {
         const Index m = std::min(ws.gather.chunk(), begin + n - start);
         // Row j of the product is sqrt(v_j) q_j, so XᵀX = Σ v_j q_j q_jᵀ. A negative weight
@@ -38,9 +40,10 @@ void implicit_row_cholesky(RowWorkspace<Scalar>& ws, const CsrView<Scalar, Ptr>&
         Index positive = 0;
         bool any_negative = false;
         for (Index j = start; j < start + m; ++j) {
+            RowGather<Scalar>::prefetch_ahead(right, conf.indices, j, start + m);
             const Scalar v = conf.values[j];
             const auto q = right.row(conf.indices[j]);
-            ws.rhs.noalias() += (Scalar(1) + v) * q.transpose();
+            rhs.noalias() += (Scalar(1) + v) * q.transpose();
             if (v > 0) x.row(positive++) = std::sqrt(v) * q;
             any_negative = any_negative || v < 0;
         }
@@ -56,7 +59,6 @@ void implicit_row_cholesky(RowWorkspace<Scalar>& ws, const CsrView<Scalar, Ptr>&
             update.rankUpdate(x.topRows(negative).transpose(), Scalar(-1));
         }
     }
-    ws.solver.solve(ws.system, ws.rhs, ws.x, r);
 }
 
 /// Conjugate gradient on the same system, starting from `start`; result in ws.x.
@@ -128,14 +130,13 @@ double implicit_half_epoch(const CsrView<Scalar, Ptr>& conf, MatrixMap<Scalar> l
             "gram must be k × k with k = " + std::to_string(right.cols()));
     require(cg_steps >= 1 || solver == ImplicitSolver::cholesky, "cg_steps must be at least 1");
     return update_rows(conf, left, threads,
-                       [&](RowWorkspace<Scalar>& ws, Index r) -> const Vector<Scalar>& {
+                       [&](RowWorkspace<Scalar>& ws, Index r) -> const Vector<Scalar>* {
                            if (solver == ImplicitSolver::cholesky) {
-                               detail::implicit_row_cholesky(ws, conf, right, gram, r);
-                           } else {
-                               detail::implicit_row_cg(ws, conf, right, gram, r, left.row(r),
-                                                       cg_steps);
+                               detail::implicit_row_system(ws, conf, right, gram, r);
+                               return nullptr;  // solved with the thread's next batch
                            }
-                           return ws.x;
+                           detail::implicit_row_cg(ws, conf, right, gram, r, left.row(r), cg_steps);
+                           return &ws.x;
                        });
 }
 

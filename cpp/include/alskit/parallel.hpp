@@ -70,12 +70,13 @@ class ExceptionCollector {
     std::atomic<bool> failed_{false};
 };
 
-/// Runs body(workspace, row) for every row in [0, nrows) across threads. Each thread builds
-/// one Workspace(workspace_args...) in place (never moved: Eigen's LLT is not safely movable
+/// Runs body(workspace, row) for every row in [0, nrows) across threads, then
+/// finish(workspace) once per thread (for work a thread batched up). Each thread builds one
+/// Workspace(workspace_args...) in place (never moved: Eigen's LLT is not safely movable
 /// before its first compute()) and reuses it for all its rows. Rows are handed out
 /// dynamically in small chunks because row lengths follow a power law.
-template <class Workspace, class Body, class... WorkspaceArgs>
-void parallel_rows(Index nrows, int requested_threads, Body body,
+template <class Workspace, class Body, class Finish, class... WorkspaceArgs>
+void parallel_rows(Index nrows, int requested_threads, Body body, Finish finish,
                    const WorkspaceArgs&... workspace_args) {
     const int threads = resolve_threads(requested_threads, nrows);
     ExceptionCollector errors;
@@ -86,11 +87,12 @@ void parallel_rows(Index nrows, int requested_threads, Body body,
         std::optional<Workspace> workspace;
         errors.run([&] { workspace.emplace(workspace_args...); });
 #ifdef _OPENMP
-#pragma omp for schedule(dynamic, 8)
+#pragma omp for schedule(dynamic, 8) nowait
 #endif
         for (Index row = 0; row < nrows; ++row) {
             if (workspace) errors.run([&] { body(*workspace, row); });
         }
+        if (workspace) errors.run([&] { finish(*workspace); });
     }
     (void)threads;
     errors.rethrow();

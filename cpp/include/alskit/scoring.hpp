@@ -18,8 +18,8 @@ namespace alskit {
 /// What to rank and what to leave out. Null pointers mean "none".
 template <class Scalar, class Ptr>
 struct TopNRequest {
-    const Scalar* user_offsets = nullptr;  // one per query row
-    const Scalar* item_offsets = nullptr;  // one per item
+    const Scalar* user_offsets = nullptr;           // one per query row
+    const Scalar* item_offsets = nullptr;           // one per item
     const CsrView<Scalar, Ptr>* exclude = nullptr;  // row u: items never returned for user u
     const std::int32_t* candidates = nullptr;       // rank only these items (distinct)
     Index n_candidates = 0;
@@ -67,16 +67,15 @@ void top_n(ConstMatrixMap<Scalar> user_factors, ConstMatrixMap<Scalar> item_fact
         position.assign(static_cast<std::size_t>(n_items), -1);
         for (Index c = 0; c < n_cols; ++c) {
             const std::int32_t item = req.candidates[c];
-            require(item >= 0 && item < n_items, "candidates[" + std::to_string(c) +
-                                                     "] is not a valid item number");
+            require(item >= 0 && item < n_items,
+                    "candidates[" + std::to_string(c) + "] is not a valid item number");
             require(position[static_cast<std::size_t>(item)] < 0,
                     "candidates contains item " + std::to_string(item) + " twice");
             position[static_cast<std::size_t>(item)] = static_cast<std::int32_t>(c);
             gathered.row(c) = item_factors.row(item);
         }
     }
-    const ConstMatrixMap<Scalar> columns(subset ? gathered.data() : item_factors.data(), n_cols,
-                                         k);
+    const ConstMatrixMap<Scalar> columns(subset ? gathered.data() : item_factors.data(), n_cols, k);
     auto item_of = [&](Index c) -> std::int32_t {
         return subset ? req.candidates[c] : static_cast<std::int32_t>(c);
     };
@@ -132,7 +131,8 @@ void top_n(ConstMatrixMap<Scalar> user_factors, ConstMatrixMap<Scalar> item_fact
                     if (req.user_offsets != nullptr) row.array() += req.user_offsets[u];
                     for (Index c : blocked_columns) row(c) = minus_inf;
                     if (req.exclude != nullptr) {
-                        for (Index j = req.exclude->row_begin(u); j < req.exclude->row_end(u); ++j) {
+                        for (Index j = req.exclude->row_begin(u); j < req.exclude->row_end(u);
+                             ++j) {
                             const Index c = column_of(req.exclude->indices[j]);
                             if (c >= 0) row(c) = minus_inf;
                         }

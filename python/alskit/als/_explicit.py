@@ -31,11 +31,20 @@ class BiasedMFScorer(ALSBase):
 
     def prepare_data(self, data: Dataset) -> TrainingData:
         """Learn the bias model and return the residual matrix r − b_g − b_i − b_u."""
-        self.bias_ = BiasModel.learn(data, self.config.damping)
+        # Finite ratings can still overflow the means or the factor dtype (1e39 in float32):
+        # checked on the residuals below, which any overflow turns into inf or NaN.
+        with np.errstate(over="ignore", invalid="ignore"):
+            bias = BiasModel.learn(data, self.config.damping)
+            assert data.ratings is not None  # BiasModel.learn has checked
+            # The interaction arrays and the CSR share the (user, item) sorted order.
+            residuals = bias.residuals(data.user_nums, data.item_nums, data.ratings, self.dtype)
+        if not np.isfinite(residuals).all():
+            raise ValueError(
+                f"ratings too large to train in {self.dtype} (largest magnitude "
+                f"{np.abs(data.ratings).max():g}): the bias model or the residuals overflow"
+            )
+        self.bias_ = bias
         structure = data.interaction_matrix(None)
-        assert data.ratings is not None  # BiasModel.learn has checked
-        # The interaction arrays and the CSR share the (user, item) sorted order.
-        residuals = self.bias_.residuals(data.user_nums, data.item_nums, data.ratings, self.dtype)
         matrix = CSRMatrix(structure.indptr, structure.indices, residuals, structure.shape)
         return TrainingData.create(data.users, data.items, matrix, threads=self._thread_count)
 

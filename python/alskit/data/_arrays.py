@@ -57,7 +57,10 @@ def to_numpy(values: object, what: str) -> NDArray[Any]:
     except (ValueError, TypeError):
         arr = np.empty(0, dtype=object)  # ragged input: fall through to the object path
     else:
-        if arr.ndim == 1 and arr.dtype.kind in "biuf":
+        # numpy turns a list mixing ints beyond int64 with int64 ones into inexact floats
+        # ([2**63, 1] -> float64): such lists take the object path, which keeps the ints.
+        inexact = arr.dtype.kind == "f" and bool(np.any(np.abs(arr) > _FLOAT_EXACT))
+        if arr.ndim == 1 and arr.dtype.kind in "biuf" and not inexact:
             return arr
     return np.fromiter(values, dtype=object, count=len(values))
 
@@ -118,7 +121,10 @@ def _float_ids(arr: NDArray[Any], what: str) -> IdArray:
     big = np.abs(f) > _FLOAT_EXACT
     if big.any():
         i = first_index(big)
-        raise ValueError(f"float id {f[i]!r} at position {i} is too large to be exact; use int64")
+        raise ValueError(
+            f"{what} contain the float {float(f[i])!r} at position {i}, beyond 2**53 where "
+            "floats cannot hold every integer; pass integer ids"
+        )
     return f.astype(np.int64)
 
 
@@ -161,13 +167,24 @@ def _object_ids(arr: NDArray[Any], what: str) -> IdArray:
     if "str" in kinds and ("int" in kinds or "float" in kinds):
         raise TypeError(f"{what} mix integer and string types")
     if "str" in kinds:
+        # numpy strings drop trailing NULs, which would merge 'a' and 'a\0' into one id.
+        nul = next((i for i, x in enumerate(items) if x.endswith("\0")), None)
+        if nul is not None:
+            raise ValueError(
+                f"{what} contain {items[nul]!r} at position {nul}, which ends in a NUL "
+                "character; such ids cannot be told apart from the id without it"
+            )
         return arr.astype(np.str_)
     if "float" in kinds:
         return _float_ids(arr.astype(np.float64), what)
     try:
         return np.array(items, dtype=np.int64)
     except OverflowError:
-        raise ValueError(f"{what} contain integers beyond the int64 range") from None
+        i = next(i for i, x in enumerate(items) if not _INT64_MIN <= x <= _INT64_MAX)
+        raise ValueError(
+            f"{what} contain integers beyond the int64 range: {items[i]} at position {i} "
+            f"(int64 holds {_INT64_MIN} to {_INT64_MAX})"
+        ) from None
 
 
 def _int_key(x: object) -> tuple[int, bool]:
@@ -181,6 +198,11 @@ def _int_key(x: object) -> tuple[int, bool]:
         if f == f and f.is_integer() and -(2.0**63) <= f < 2.0**63:
             return int(f), True
     return 0, False
+
+
+def is_str_id(x: object) -> bool:
+    """A str that a numpy string array holds unchanged (it would drop trailing NULs)."""
+    return isinstance(x, str) and not x.endswith("\0")
 
 
 def lookup_keys(
@@ -200,7 +222,7 @@ def lookup_keys(
         if src == "U":
             return arr, arr, None
         if src == "O":
-            valid = np.frompyfunc(lambda x: isinstance(x, str), 1, 1)(arr).astype(bool)
+            valid = np.frompyfunc(is_str_id, 1, 1)(arr).astype(bool)
             return arr, np.where(valid, arr, "").astype(np.str_), valid
         return arr, np.full(n, "", dtype=np.str_), np.zeros(n, dtype=bool)
     if src == "i":

@@ -182,6 +182,8 @@ class Dataset:
         are accepted for the defaults). The rating and timestamp columns are used if
         present; a non-default name that is absent is an error. None disables them.
         """
+        if not hasattr(df, "columns"):
+            raise TypeError(f"df must be a pandas DataFrame, not {type(df).__name__}")
         columns = [str(c) for c in df.columns]
 
         def find(name: str | None, default: str, legacy: str | None, required: bool) -> str | None:
@@ -385,14 +387,20 @@ def _as_nums(name: str, values: ArrayLike, limit: int) -> NDArray[np.int32]:
     return arr.astype(np.int32, copy=False)
 
 
+def _as_vocabulary(vocab: VocabLike, label: str, *, reorder: bool) -> Vocabulary:
+    if isinstance(vocab, Vocabulary):
+        return vocab
+    # Normalized here so that errors name the argument ('users'/'items'), not just 'ids'.
+    return Vocabulary(as_id_array(vocab, f"{label}s"), name=label, reorder=reorder)
+
+
 def _number(
     ids: IdArray, vocab: VocabLike | None, label: str, row_label: RowLabel
 ) -> tuple[Vocabulary, NDArray[np.int32]]:
     if vocab is None:
         uniq, inverse = unique_inverse(ids)
         return Vocabulary._from_unique(uniq, label, is_sorted=True), inverse
-    if not isinstance(vocab, Vocabulary):
-        vocab = Vocabulary(vocab, name=label)
+    vocab = _as_vocabulary(vocab, label, reorder=True)
     nums = vocab.numbers(ids, missing="negative")
     unknown = nums < 0
     if unknown.any():
@@ -406,8 +414,7 @@ def _number(
 def _positional_vocab(vocab: VocabLike | None, n: int, label: str) -> Vocabulary:
     if vocab is None:
         return Vocabulary._from_unique(np.arange(n, dtype=np.int64), label, is_sorted=True)
-    if not isinstance(vocab, Vocabulary):
-        vocab = Vocabulary(vocab, name=label, reorder=False)
+    vocab = _as_vocabulary(vocab, label, reorder=False)
     if len(vocab) != n:
         raise ValueError(f"{label}s has {len(vocab)} ids but the matrix has {n} {label}s")
     return vocab

@@ -14,6 +14,9 @@ import io
 import lzma
 import os
 import warnings
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 from typing import IO, Any, Literal, TypeAlias
@@ -296,14 +299,19 @@ def _load_delimited(
     duplicates: Duplicates,
 ) -> Dataset:
     """Parse the file ``p``, or ``data`` (its already-read content) when given."""
+    if not isinstance(sep, str):
+        raise TypeError(f"sep (the field separator) must be a string, not {type(sep).__name__}")
+    if not sep:
+        raise ValueError("sep (the field separator) must not be empty")
     if header is None:
         header = _detect_header(p, data, sep, user_col, item_col)
     positional = [user_col, item_col, rating_col or "rating", timestamp_col or "timestamp"]
     pd = _pandas()
-    if pd is not None:
-        columns = _read_pandas(pd, p, data, sep, header, positional)
-    else:
-        columns = _read_numpy(p, data, sep, header, positional)
+    with _decompressing(p):  # the readers decompress as they go
+        if pd is not None:
+            columns = _read_pandas(pd, p, data, sep, header, positional)
+        else:
+            columns = _read_numpy(p, data, sep, header, positional)
     first_line = 2 if header else 1
 
     def line(i: int) -> str:
@@ -390,9 +398,21 @@ def _read_bytes(p: Path) -> bytes:
     unpack = decompress.get(p.suffix.lower())
     if unpack is None:
         return raw
-    try:
+    with _decompressing(p):
         return unpack(raw)
-    except (OSError, EOFError, lzma.LZMAError) as e:
+
+
+@contextmanager
+def _decompressing(p: Path) -> Iterator[None]:
+    """Report a corrupt or truncated compressed file as a ValueError naming it."""
+    try:
+        yield
+    except (EOFError, zlib.error, lzma.LZMAError) as e:
+        raise ValueError(f"{p}: cannot decompress: {e}") from e
+    except OSError as e:
+        # gzip and bz2 report bad data as an OSError without errno; real I/O errors have one.
+        if e.errno is not None or p.suffix.lower() not in _COMPRESSION:
+            raise
         raise ValueError(f"{p}: cannot decompress: {e}") from e
 
 
@@ -400,9 +420,9 @@ def _first_line(p: Path, data: bytes | None = None) -> str:
     """The first line of the file (or of its content ``data``), without the line break."""
     if data is None:
         try:
-            with _open_text(p) as f:
+            with _decompressing(p), _open_text(p) as f:
                 return f.readline().rstrip("\r\n")
-        except (UnicodeDecodeError, EOFError, lzma.LZMAError) as e:
+        except UnicodeDecodeError as e:
             raise ValueError(f"{p}: malformed file: {e}") from e
     end = data.find(b"\n")
     head = data if end < 0 else data[:end]

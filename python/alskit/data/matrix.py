@@ -138,12 +138,15 @@ class CSRMatrix:
         sparse = require_module("scipy.sparse", "CSRMatrix.from_scipy")
         if not sparse.issparse(matrix):
             raise TypeError(f"expected a scipy sparse matrix, got {type(matrix).__name__}")
-        csr = sparse.csr_array(matrix, copy=True)
+        dtype = np.dtype(matrix.dtype)
+        if dtype.kind not in "biuf":
+            raise TypeError(f"matrix values must be numeric, not {dtype}")
+        # Widen before duplicates are summed: in int8, 100 + 100 would wrap to -56.
+        widen = dtype.kind != "f"
+        # The widened matrix is already a private copy, which sum_duplicates may change.
+        csr = sparse.csr_array(matrix.astype(np.float64) if widen else matrix, copy=not widen)
         csr.sum_duplicates()  # also sorts indices within rows
-        data = np.asarray(csr.data)
-        if data.dtype.kind not in "biuf":
-            raise TypeError(f"matrix values must be numeric, not {data.dtype}")
-        values = data if data.dtype.kind == "f" else data.astype(np.float64)
+        values = np.asarray(csr.data)
         indptr = cast(NDArray[np.int64], np.asarray(csr.indptr).astype(indptr_dtype(csr.nnz)))
         return cls(indptr, np.asarray(csr.indices).astype(np.int32), values, csr.shape)
 

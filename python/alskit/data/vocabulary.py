@@ -9,7 +9,16 @@ from typing import Any, Literal, overload
 import numpy as np
 from numpy.typing import NDArray
 
-from ._arrays import IdArray, IdKind, IdsLike, as_id_array, first_index, lookup_keys, readonly
+from ._arrays import (
+    IdArray,
+    IdKind,
+    IdsLike,
+    as_id_array,
+    first_index,
+    is_str_id,
+    lookup_keys,
+    readonly,
+)
 
 MAX_SIZE = int(np.iinfo(np.int32).max)
 
@@ -139,7 +148,7 @@ class Vocabulary:
         if len(self._ids) == 0:
             return None
         # Fast path for the common scalar types; anything else goes through the array path.
-        if (kind == "U" and isinstance(id, str)) or (
+        if (kind == "U" and is_str_id(id)) or (
             kind == "i"
             and isinstance(id, (int, np.integer))
             and not isinstance(id, (bool, np.bool_))

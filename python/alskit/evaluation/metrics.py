@@ -71,14 +71,16 @@ def rbp(
 
 
 def rmse(predictions: ArrayLike, truth: ArrayLike) -> float:
-    """Root mean squared error; a NaN prediction is an error (fill it with a fallback)."""
+    """Root mean squared error (NaN for no predictions, as the ranking metrics give for no
+    relevant items); a NaN prediction is an error (fill it with a fallback)."""
     err = _errors(predictions, truth)
-    return float(np.sqrt(np.mean(np.square(err))))
+    return float(np.sqrt(np.mean(np.square(err)))) if len(err) else float("nan")
 
 
 def mae(predictions: ArrayLike, truth: ArrayLike) -> float:
-    """Mean absolute error; a NaN prediction is an error (fill it with a fallback)."""
-    return float(np.mean(np.abs(_errors(predictions, truth))))
+    """Mean absolute error (NaN for no predictions); a NaN prediction is an error."""
+    err = _errors(predictions, truth)
+    return float(np.mean(np.abs(err))) if len(err) else float("nan")
 
 
 def _errors(predictions: ArrayLike, truth: ArrayLike) -> NDArray[Any]:

@@ -80,6 +80,12 @@ def measure(
     if split is None:
         count = n_users if n_users is not None else max(1, data.user_count // 5)
         split = sample_users(data, count, holdout, gen)
+    if not any(len(truth) for truth in split.test.values()):
+        # Every metric would be NaN (a mean over no test items).
+        raise ValueError(
+            f"nothing to evaluate: the split holds out none of the {data.interaction_count} "
+            "interactions (too few per test user)"
+        )
     if predicts_ratings is None:
         predicts_ratings = isinstance(scorer, BiasedMFScorer) and split.train.ratings is not None
 
