@@ -138,7 +138,8 @@ class InterleavedCholesky {
     }
 
     /// Diagonal entry j: stores L[j][j] and its inverse, records the pivot for usable().
-    /// (Returns nothing: a vector return value would change the ABI between the builds.)
+    /// (Returns nothing: returning a 32-byte vector by value draws -Wpsabi on the portable,
+    /// non-AVX build.)
     void pivot(Index j) {
         Lane* lj = row(j);
         Lane s = lj[j];

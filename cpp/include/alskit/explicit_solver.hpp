@@ -26,8 +26,9 @@ bool explicit_row_dual(RowWorkspace<Scalar>& ws, const CsrView<Scalar, Ptr>& rat
     dual.setZero();
     dual.template selfadjointView<Eigen::Lower>().rankUpdate(x);
     dual.diagonal().array() += ridge;
+    const Scalar max_diagonal = dual.diagonal().maxCoeff();  // before the LLT overwrites it
     const Eigen::LLT<Eigen::Ref<SquareMatrix<Scalar>>, Eigen::Lower> llt(dual);  // in place
-    if (!usable(llt, dual.diagonal())) return false;
+    if (!usable(llt, max_diagonal)) return false;
     auto y = ws.residual.head(n);
     y.noalias() = llt.solve(ConstVectorMap<Scalar>(ratings.values + begin, n));
     ws.x.noalias() = x.transpose() * y;

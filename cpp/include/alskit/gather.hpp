@@ -4,6 +4,7 @@
 #include "alskit/types.hpp"
 
 #include <algorithm>
+#include <cstdint>
 
 namespace alskit {
 
@@ -39,10 +40,18 @@ class RowGather {
                                Index end) {
         constexpr Index prefetch_distance = 8;
         if (e + prefetch_distance >= end) return;
-        const char* row =
-            reinterpret_cast<const char*>(fixed.row(indices[e + prefetch_distance]).data());
-        const Index bytes = fixed.cols() * static_cast<Index>(sizeof(Scalar));
-        for (Index line = 0; line < bytes; line += 64) __builtin_prefetch(row + line);
+        constexpr std::uintptr_t line = 64;
+        const auto first =
+            reinterpret_cast<std::uintptr_t>(fixed.row(indices[e + prefetch_distance]).data());
+        const std::uintptr_t last = first +
+                                    static_cast<std::uintptr_t>(fixed.cols()) *
+                                        static_cast<std::uintptr_t>(sizeof(Scalar)) -
+                                    1;
+        // From the line holding the row's first byte to the one holding its last: numpy rows
+        // need not start on a cache-line boundary.
+        for (std::uintptr_t a = first & ~(line - 1); a <= last; a += line) {
+            __builtin_prefetch(reinterpret_cast<const void*>(a));
+        }
     }
 
   private:

@@ -16,11 +16,18 @@ namespace alskit {
 template <class Scalar>
 struct RowWorkspace {
     explicit RowWorkspace(Index k)
-        : gather(k), batch(k), dual(k, k), rhs(k), x(k), residual(k), direction(k), product(k) {}
+        : gather(k),
+          batch(k),
+          dual(k / 2, k / 2),
+          rhs(k),
+          x(k),
+          residual(k),
+          direction(k),
+          product(k) {}
 
     RowGather<Scalar> gather;
     SystemBatch<Scalar> batch;  // k × k systems waiting for the (batched) Cholesky solve
-    SquareMatrix<Scalar> dual;  // the n × n dual system of a short explicit row (n < k)
+    SquareMatrix<Scalar> dual;  // the n × n dual system of a short explicit row (n < k/2)
     Vector<Scalar> rhs, x;
     Vector<Scalar> residual, direction, product;  // conjugate gradient (residual: dual too)
 };

@@ -72,8 +72,8 @@ class ExceptionCollector {
 
 /// Runs body(workspace, row) for every row in [0, nrows) across threads, then
 /// finish(workspace) once per thread (for work a thread batched up). Each thread builds one
-/// Workspace(workspace_args...) in place (never moved: Eigen's LLT is not safely movable
-/// before its first compute()) and reuses it for all its rows. Rows are handed out
+/// Workspace(workspace_args...) in place (never copied or moved) and reuses it for all its
+/// rows. Rows are handed out
 /// dynamically in small chunks because row lengths follow a power law.
 template <class Workspace, class Body, class Finish, class... WorkspaceArgs>
 void parallel_rows(Index nrows, int requested_threads, Body body, Finish finish,

@@ -23,12 +23,13 @@ Scalar singular_pivot_threshold(Index k, Scalar max_diagonal) {
 
 namespace detail {
 
-/// True when the factorisation succeeded and no pivot of L is below the singular threshold.
-template <class Llt, class Diagonal>
-bool usable(const Llt& llt, const Diagonal& diagonal) {
+/// True when the factorisation succeeded and no pivot of L is below the singular threshold
+/// (`max_diagonal`: the factored matrix's largest diagonal entry).
+template <class Llt, class Scalar>
+bool usable(const Llt& llt, Scalar max_diagonal) {
     if (llt.info() != Eigen::Success) return false;
-    const auto min_pivot = llt.matrixLLT().diagonal().minCoeff();
-    return min_pivot * min_pivot > singular_pivot_threshold(diagonal.size(), diagonal.maxCoeff());
+    const Scalar min_pivot = llt.matrixLLT().diagonal().minCoeff();
+    return min_pivot * min_pivot > singular_pivot_threshold(llt.rows(), max_diagonal);
 }
 
 }  // namespace detail
@@ -47,7 +48,7 @@ class SpdSolver {
     void solve(SquareMatrix<Scalar>& system, const Vector<Scalar>& rhs, Vector<Scalar>& x,
                Index row) {
         llt_.compute(system);
-        if (detail::usable(llt_, system.diagonal())) {
+        if (detail::usable(llt_, system.diagonal().maxCoeff())) {
             x.noalias() = llt_.solve(rhs);
             if (x.allFinite()) return;
         }

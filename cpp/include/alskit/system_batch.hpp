@@ -10,7 +10,8 @@
 
 namespace alskit {
 
-/// Row kernels build each row's normal equations into system()/rhs() and push() the row.
+/// Row kernels build each row's normal equations into system()/rhs(); update_rows then
+/// push()es the row.
 /// With k ≤ InterleavedCholesky::max_size the queue holds one system per SIMD lane and
 /// solves them in one interleaved Cholesky; larger systems are solved one by one as pushed.
 /// A system whose Cholesky is unusable (singular) goes through SpdSolver's robust fallback.
@@ -24,9 +25,12 @@ class SystemBatch {
           systems_(static_cast<std::size_t>(capacity_), SquareMatrix<Scalar>(k, k)),
           rhs_(static_cast<std::size_t>(capacity_), Vector<Scalar>(k)),
           rows_(static_cast<std::size_t>(capacity_)),
-          x_(k),
-          solver_(k) {
-        if (capacity_ > 1) batched_ = std::make_unique<Batched>(k);
+          x_(k) {
+        if (capacity_ > 1) {
+            batched_ = std::make_unique<Batched>(k);
+        } else {
+            single_ = std::make_unique<SpdSolver<Scalar>>(k);
+        }
     }
 
     /// The next free slot: fill it (lower triangle of the system suffices), then push().
@@ -47,8 +51,8 @@ class SystemBatch {
         if (size_ == 0) return;
         const int count = size_;
         size_ = 0;  // empty even if a row's solve throws
-        if (!batched_) {
-            solver_.solve(systems_[0], rhs_[0], x_, rows_[0]);
+        if (single_) {
+            single_->solve(systems_[0], rhs_[0], x_, rows_[0]);
             done(rows_[0], x_);
             return;
         }
@@ -79,8 +83,8 @@ class SystemBatch {
     std::vector<Vector<Scalar>> rhs_;
     std::vector<Index> rows_;
     Vector<Scalar> x_;
-    SpdSolver<Scalar> solver_;
-    std::unique_ptr<Batched> batched_;
+    std::unique_ptr<Batched> batched_;           // k ≤ max_size: one system per lane
+    std::unique_ptr<SpdSolver<Scalar>> single_;  // larger k: one system at a time
 };
 
 }  // namespace alskit

@@ -80,8 +80,10 @@ def measure(
     if split is None:
         count = n_users if n_users is not None else max(1, data.user_count // 5)
         split = sample_users(data, count, holdout, gen)
-    if not any(len(truth) for truth in split.test.values()):
-        # Every metric would be NaN (a mean over no test items).
+    # A test user with nothing held out has nothing to measure: counted, it would score 0 for
+    # Hit/RecipRank/RBP and NaN for the rest, biasing the means.
+    tested = {user: truth for user, truth in split.test.items() if len(truth)}
+    if not tested:
         raise ValueError(
             f"nothing to evaluate: the split holds out none of the {data.interaction_count} "
             "interactions (too few per test user)"
@@ -95,7 +97,7 @@ def measure(
 
     start = time.perf_counter()
     values: dict[str, list[float]] = {name: [] for name in RANKING_METRICS}
-    for user_id, truth in split.test.items():
+    for user_id, truth in tested.items():
         recs = recommend_unrated(scorer, split.train, user_id, n).ids()
         for name, metric in RANKING_METRICS.items():
             values[name].append(metric(recs, truth.ids()))
@@ -106,7 +108,7 @@ def measure(
         fallback = BiasModel.learn(split.train, 0.0)
         errors: list[np.ndarray[Any, Any]] = []
         values["RMSE"], values["MAE"] = [], []
-        for user_id, truth in split.test.items():
+        for user_id, truth in tested.items():
             ratings = truth.field("rating")
             assert ratings is not None
             history = split.train.user_row(user_id)
