@@ -11,9 +11,7 @@ import io
 import json
 import shutil
 import subprocess
-import sys
 import zipfile
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,28 +20,7 @@ import pytest
 
 import alskit
 from alskit.synthetic import generate
-
-SMALL_MODEL = ["--epochs", "2", "--features", "4", "--threads", "1"]
-
-
-def run(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "alskit.cli", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        cwd=cwd,
-    )
-
-
-def assert_user_error(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
-    assert result.returncode == 2, (result.returncode, result.stderr)
-    assert "Traceback" not in result.stderr, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("alskit"), lines[0]
-    for fragment in fragments:
-        assert fragment in lines[0], (fragment, lines[0])
+from cli_runner import SMALL_MODEL, assert_user_error, run
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ User errors must give exit status 2 and one line on stderr, never a traceback.
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,27 +13,7 @@ import pytest
 
 import alskit
 from alskit.synthetic import generate
-
-SMALL_MODEL = ["--epochs", "2", "--features", "4", "--threads", "1"]
-
-
-def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "alskit.cli", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-
-
-def assert_user_error(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
-    assert result.returncode == 2, (result.returncode, result.stderr)
-    assert "Traceback" not in result.stderr, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("alskit"), lines[0]
-    for fragment in fragments:
-        assert fragment in lines[0], (fragment, lines[0])
+from cli_runner import assert_user_error, train
 
 
 @pytest.fixture(scope="module")
@@ -52,24 +31,23 @@ def rows() -> np.ndarray:
     )
 
 
-def test_train_on_u_data(tmp_path: Path, rows: np.ndarray) -> None:
-    path = tmp_path / "u.data"
-    np.savetxt(path, rows, fmt="%d", delimiter="\t")
-    out = tmp_path / "m.alskit"
-    result = run("train", path, *SMALL_MODEL, "-o", out)
+def assert_trained(result: subprocess.CompletedProcess[str], out: Path, rows: np.ndarray) -> None:
     assert result.returncode == 0, result.stderr
     assert f"on {len(rows)} interactions" in result.stdout
     model = alskit.load(out)
     assert len(model.users_) == 200 and len(model.items_) == 100
 
 
+def test_train_on_u_data(tmp_path: Path, rows: np.ndarray) -> None:
+    path = tmp_path / "u.data"
+    np.savetxt(path, rows, fmt="%d", delimiter="\t")
+    assert_trained(*train(path), rows)
+
+
 def test_train_on_ratings_dat(tmp_path: Path, rows: np.ndarray) -> None:
     path = tmp_path / "ratings.dat"
     np.savetxt(path, rows, fmt="%d", delimiter="::")
-    out = tmp_path / "m.alskit"
-    result = run("train", path, *SMALL_MODEL, "-o", out)
-    assert result.returncode == 0, result.stderr
-    assert out.exists()
+    assert_trained(*train(path), rows)
 
 
 def test_train_on_parquet(tmp_path: Path, rows: np.ndarray) -> None:
@@ -77,10 +55,7 @@ def test_train_on_parquet(tmp_path: Path, rows: np.ndarray) -> None:
     pd = pytest.importorskip("pandas")
     path = tmp_path / "ratings.parquet"
     pd.DataFrame(rows, columns=["user_id", "item_id", "rating", "timestamp"]).to_parquet(path)
-    out = tmp_path / "m.alskit"
-    result = run("train", path, *SMALL_MODEL, "-o", out)
-    assert result.returncode == 0, result.stderr
-    assert out.exists()
+    assert_trained(*train(path), rows)
 
 
 def test_parquet_missing_column(tmp_path: Path, rows: np.ndarray) -> None:
@@ -88,8 +63,7 @@ def test_parquet_missing_column(tmp_path: Path, rows: np.ndarray) -> None:
     pd = pytest.importorskip("pandas")
     path = tmp_path / "bad.parquet"
     pd.DataFrame(rows[:, :3], columns=["user", "movie", "rating"]).to_parquet(path)
-    out = tmp_path / "m.alskit"
-    result = run("train", path, *SMALL_MODEL, "-o", out)
+    result, out = train(path)
     assert_user_error(result, "bad.parquet", "'item_id' not found", "available columns")
     assert not out.exists()
 
@@ -97,7 +71,7 @@ def test_parquet_missing_column(tmp_path: Path, rows: np.ndarray) -> None:
 def test_not_really_u_data(tmp_path: Path) -> None:
     path = tmp_path / "u.data"
     path.write_text("1,2,3,4\n")
-    result = run("train", path, *SMALL_MODEL, "-o", tmp_path / "m.alskit")
+    result, _ = train(path)
     assert_user_error(result, "u.data", "not a MovieLens u.data file")
 
 
@@ -105,5 +79,5 @@ def test_fake_parquet(tmp_path: Path) -> None:
     pytest.importorskip("pyarrow")
     path = tmp_path / "fake.parquet"
     path.write_text("user_id,item_id\n1,2\n")
-    result = run("train", path, *SMALL_MODEL, "-o", tmp_path / "m.alskit")
+    result, _ = train(path)
     assert_user_error(result, "fake.parquet", "Parquet")
