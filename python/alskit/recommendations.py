@@ -8,10 +8,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ._display import REPR_ROWS, table_repr
 from .data import ItemList, Vocabulary
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Recommendations:
     """Top-N lists of many users (or similar items of many items), one row per entry.
 
@@ -52,17 +53,27 @@ class Recommendations:
         return len(self.item_ids)
 
     def to_df(self) -> Any:
-        """A pandas DataFrame with columns (user_id | item, item_id, score, rank)."""
+        """A pandas DataFrame with columns (user_id | query_item_id, item_id, score, rank)."""
+        return self._frame(slice(None))
+
+    def _frame(self, rows: slice) -> Any:
         import pandas as pd
 
         return pd.DataFrame(
             {
-                self.query_column: self.query_ids,
-                "item_id": self.item_ids,
-                "score": self.scores,
-                "rank": self.ranks,
+                self.query_column: self.query_ids[rows],
+                "item_id": self.item_ids[rows],
+                "score": self.scores[rows],
+                "rank": self.ranks[rows],
             }
         )
+
+    def __repr__(self) -> str:
+        queries = len(np.unique(self.query_ids)) if len(self) else 0
+        kind = "user" if self.query_column == "user_id" else "query item"
+        kind += "" if queries == 1 else "s"
+        title = f"Recommendations({len(self)} rows for {queries} {kind})"
+        return table_repr(title, self._frame(slice(REPR_ROWS)), len(self))
 
     def for_query(self, query_id: Any) -> ItemList:
         """One user's (or item's) list as an ItemList, best first; empty if absent."""
