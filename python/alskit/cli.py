@@ -102,9 +102,7 @@ def _check_applicable(args: argparse.Namespace, kind: str) -> None:
         flags = ", ".join(_flag(d) for d in wrong)
         other = "implicit" if kind == "biased" else "biased"
         verb = "does" if len(wrong) == 1 else "do"
-        raise CommandError(
-            f"{flags} {verb} not apply to --model {kind} (only to --model {other})"
-        )
+        raise CommandError(f"{flags} {verb} not apply to --model {kind} (only to --model {other})")
 
 
 def _choose_model(args: argparse.Namespace, data: Dataset) -> tuple[str, str]:
@@ -441,9 +439,7 @@ def cmd_recommend(args: argparse.Namespace) -> int:
         if fmt == "parquet":
             frame.to_parquet(args.output, index=False)
         elif fmt in ("json", "jsonl"):
-            frame.to_json(
-                args.output, orient="records", lines=fmt == "jsonl", double_precision=15
-            )
+            frame.to_json(args.output, orient="records", lines=fmt == "jsonl", double_precision=15)
         else:
             frame.to_csv(args.output, index=False, sep="\t" if fmt == "tsv" else ",")
     except ImportError as e:
@@ -564,9 +560,7 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--features", type=int, help=f"embedding size {d('embedding_size')}")
     g.add_argument("--epochs", type=int, help=f"training epochs {d('epochs')}")
     g.add_argument("--regularization", type=float, help=f"L2 regularization {d('regularization')}")
-    g.add_argument(
-        "--dtype", choices=["float32", "float64"], help=f"factor precision {d('dtype')}"
-    )
+    g.add_argument("--dtype", choices=["float32", "float64"], help=f"factor precision {d('dtype')}")
     g.add_argument(
         "--user-embeddings",
         choices=["true", "false", "prefer"],
@@ -576,9 +570,7 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("biased model options")
     g.add_argument("--damping", type=float, help=f"bias damping {d('damping', 'biased')}")
     g = p.add_argument_group("implicit model options")
-    g.add_argument(
-        "--weight", type=float, help=f"confidence weight {d('weight', 'implicit')}"
-    )
+    g.add_argument("--weight", type=float, help=f"confidence weight {d('weight', 'implicit')}")
     g.add_argument(
         "--use-ratings",
         action="store_true",
