@@ -347,7 +347,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     except ValueError as e:
         raise CommandError(f"training failed: {_describe(e)}") from e
     except KeyboardInterrupt:
-        return _interrupted(model, args, output)
+        if model.trained_epochs < model.config.epochs:
+            return _interrupted(model, args, output)
+        # Held to the end of the last epoch: all epochs are done, so finish (the loop runs
+        # no more epochs, only the finalization) and save a complete model.
+        model.train(data, TrainingOptions(threads=args.threads, resume=True, progress=False))
     _save(model, output)
     print(
         f"Trained {LABELS[_kind_of(model)]} on {data.interaction_count} interactions of "
@@ -492,9 +496,15 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         f"in {result.seconds['recommend']:.2f} s."
     )
     given = "".join(_option_words(d, getattr(args, d)) for d in _given_options(args))
-    other = "implicit" if kind == "biased" else "biased"
+    shared = "".join(
+        _option_words(d, getattr(args, d))
+        for d in _given_options(args)
+        if MODEL_OPTIONS[d][1] is None
+    )
     print("Next:")
-    print(f"  alskit evaluate {args.data} --model {other}{_data_options_given(args)}")
+    if data.ratings is not None:  # the other model can train on it too: compare
+        other = "implicit" if kind == "biased" else "biased"
+        print(f"  alskit evaluate {args.data} --model {other}{shared}{_data_options_given(args)}")
     print(
         f"  alskit train {args.data} --model {kind}{given}{_data_options_given(args)} "
         "-o model.alskit"
