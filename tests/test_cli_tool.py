@@ -182,7 +182,9 @@ def test_errors_name_the_users_path(files: dict[str, Any]) -> None:
     result = run("recommend", files["model"], "-o", missing / "recs.csv")
     assert_user_error(result, f"directory {missing} does not exist", "recs.csv")
     result = run("train", files["ratings"], *SMALL_MODEL, "-o", files["root"])
-    assert_user_error(result, str(files["root"]), "is a directory")
+    assert_user_error(result, str(files["root"]), "Is a directory")
+    result = run("recommend", files["model"], "-o", files["root"])
+    assert_user_error(result, str(files["root"]), "Is a directory")
 
 
 # ---- help, version, python -m alskit, usage ------------------------------------------------

@@ -9,6 +9,7 @@ the last complete epoch to F).
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import os
 import sys
@@ -146,14 +147,15 @@ def _describe(error: BaseException) -> str:
 
 
 def _make_model(kind: str, args: argparse.Namespace) -> ALSBase:
+    _check_applicable(args, kind)
     options = _model_options(args)
     try:
         return MODELS[kind](**options)
     except ValueError as e:
-        # Name the command-line option, not the config field.
+        # Name the command-line option next to the config field.
         text = _describe(e)
         for dest, (field, _) in MODEL_OPTIONS.items():
-            text = text.replace(f"{field}:", f"{_flag(dest)}:")
+            text = text.replace(f"{field}:", f"{field} ({_flag(dest)}):")
         raise CommandError(f"invalid model option: {text}") from e
 
 
@@ -197,7 +199,7 @@ def _check_output(path: str) -> None:
     path, never a temporary one)."""
     p = Path(path)
     if p.is_dir():
-        raise CommandError(f"cannot write {path}: it is a directory")
+        raise CommandError(f"cannot write {path}: {os.strerror(errno.EISDIR)}")
     parent = p.parent
     if not parent.exists():
         raise CommandError(f"cannot write {path}: directory {parent} does not exist")
@@ -326,7 +328,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.resume is not None:
         resumed = _prepare_resume(_read_model(args.resume), args)
     elif args.model is not None:
-        _check_applicable(args, args.model)
+        _make_model(args.model, args)  # refuse bad options before reading the data
     _verbose(args)
     data = _load_data(args.data, args)
     print(_data_line(args.data, data))
@@ -425,8 +427,8 @@ def _read_model(path: str) -> ALSBase:
 def cmd_recommend(args: argparse.Namespace) -> int:
     fmt = "csv"
     if args.output is not None:
-        fmt = _output_format(args.output)
         _check_output(args.output)
+        fmt = _output_format(args.output)
     model = _read_model(args.model_file)
     users: Any = None
     if args.users:
@@ -476,7 +478,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from .evaluation.report import describe_split, metrics_table
 
     if args.model is not None:
-        _check_applicable(args, args.model)
+        _make_model(args.model, args)  # refuse bad options before reading the data
     _verbose(args)
     data = _load_data(args.data, args)
     print(_data_line(args.data, data))
