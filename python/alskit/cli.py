@@ -506,7 +506,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     print("Next:")
     if data.ratings is not None:  # the other model can train on it too: compare
         other = "implicit" if kind == "biased" else "biased"
+        why = {
+            "implicit": "often better top-N lists: it learns from which items users rated",
+            "biased": "it predicts the ratings too (RMSE, MAE)",
+        }[other]
         print(f"  alskit evaluate {args.data} --model {other}{shared}{_data_options_given(args)}")
+        print(f"      ({why})")
     print(
         f"  alskit train {args.data} --model {kind}{given}{_data_options_given(args)} "
         "-o model.alskit"
