@@ -662,8 +662,8 @@ def test_recommendations_repr_shows_the_first_rows(trained) -> None:  # type: ig
     users = len(np.unique(recs.query_ids))
     assert lines[0] == f"Recommendations({len(recs)} rows for {users} users)"
     assert lines[1].split() == ["user_id", "item_id", "score", "rank"]
-    first = recs.to_df().iloc[0]
-    assert lines[2].split() == [str(first.user_id), str(first.item_id), f"{first.score:.4f}", "1"]
+    first = [str(recs.query_ids[0]), str(recs.item_ids[0]), f"{recs.scores[0]:.4f}", "1"]
+    assert lines[2].split() == first
     assert lines[-1] == f"... {len(recs) - 10} more rows"
     one = model.recommend(users=recs.query_ids[:1], n=2)
     assert repr(one).splitlines()[0] == "Recommendations(2 rows for 1 user)"

@@ -285,7 +285,7 @@ def test_parquet_not_parquet(tmp_path: Path) -> None:
 
 def test_parquet_without_pyarrow(parquet_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(loaders_module, "_pyarrow", lambda: None)
-    with pytest.raises(ImportError, match="pip install pyarrow"):
+    with pytest.raises(ImportError, match=r"pip install 'alskit\[parquet\]'"):
         load_interactions(parquet_file)
 
 

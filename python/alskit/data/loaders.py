@@ -218,7 +218,9 @@ def _load_parquet(
     """Read the Parquet file ``p``, or ``data`` (its already-read content) when given."""
     pa = _pyarrow()
     if pa is None:
-        raise ImportError(f"reading Parquet file {p} requires pyarrow (pip install pyarrow)")
+        raise ImportError(
+            f"reading Parquet file {p} requires pyarrow: pip install 'alskit[parquet]'"
+        )
     pq = importlib.import_module("pyarrow.parquet")
 
     def source() -> Any:
