@@ -27,7 +27,7 @@ import os
 import time
 import warnings
 from collections.abc import Callable
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 import numpy as np
 import scipy.linalg
@@ -116,9 +116,7 @@ class _Rows:
     ) -> None:
         if matrix.shape[1] > ncols:
             raise ValueError(f"has {matrix.shape[1]} columns but the model has only {ncols}")
-        self.indptr = np.ascontiguousarray(
-            matrix.indptr, dtype=np.int64 if matrix.indptr.dtype == np.int64 else np.int32
-        )
+        self.indptr: NDArray[np.int64] = np.ascontiguousarray(matrix.indptr, dtype=np.int64)
         self.indices = np.ascontiguousarray(matrix.indices, dtype=np.int32)
         # implicit's float32 confidences c = α·r, then the factor dtype.
         data = np.asarray(matrix.data, dtype=np.float32)
@@ -131,13 +129,15 @@ class _Rows:
     @property
     def weights(self) -> Factors:
         """v = |c| − 1."""
-        return np.abs(self.confidence) - self.confidence.dtype.type(1)
+        out: Factors = np.abs(self.confidence) - self.confidence.dtype.type(1)
+        return out
 
     @property
     def targets(self) -> Factors:
         """b = c·[c > 0]."""
         c = self.confidence
-        return np.where(c > 0, c, c.dtype.type(0)).astype(c.dtype)
+        out: Factors = np.where(c > 0, c, c.dtype.type(0)).astype(c.dtype)
+        return out
 
     def transposed(self, threads: int) -> _Rows:
         indptr, indices, values = core.transpose_csr(
@@ -314,7 +314,7 @@ class AlternatingLeastSquares:
         self.item_factors = y = np.ascontiguousarray(y, dtype=self.dtype)
         self._invalidate()
 
-        solver = "cg" if self.use_cg else "cholesky"
+        solver: Literal["cholesky", "cg"] = "cg" if self.use_cg else "cholesky"
         halves = [(cui, cui.weights, cui.targets, x, y), (ciu, ciu.weights, ciu.targets, y, x)]
         callback = callback or self.fit_callback
         loss: float | None = None
@@ -364,7 +364,7 @@ class AlternatingLeastSquares:
         total = observed + float(np.sum(magnitude)) + float(np.sum(xtx * yty))
         total += float(self.regularization) * float(np.trace(xtx) + np.trace(yty))
         nnz = len(c)
-        return total / (float(np.sum(magnitude)) + cui.nrows * cui.ncols - nnz)
+        return float(total / (float(np.sum(magnitude)) + cui.nrows * cui.ncols - nnz))
 
     # ---- fold-in -------------------------------------------------------------------------
 
@@ -404,6 +404,7 @@ class AlternatingLeastSquares:
     def partial_fit_users(self, userids: ArrayLike, user_items: Any) -> None:
         """Recompute (and store) the factors of ``userids``, growing the model for new ids."""
         ids = _ids(userids, "userids")
+        _check_new_ids(ids, "userids")
         self.user_factors = self._partial_fit(
             ids, self.recalculate_user(ids, user_items), self._fitted()[0]
         )
@@ -413,6 +414,7 @@ class AlternatingLeastSquares:
     def partial_fit_items(self, itemids: ArrayLike, item_users: Any) -> None:
         """Recompute (and store) the factors of ``itemids``, growing the model for new ids."""
         ids = _ids(itemids, "itemids")
+        _check_new_ids(ids, "itemids")
         self.item_factors = self._partial_fit(
             ids, self.recalculate_item(ids, item_users), self._fitted()[1]
         )
@@ -478,9 +480,10 @@ class AlternatingLeastSquares:
         if items is not None:
             if filter_items is not None and len(np.atleast_1d(filter_items)) > 0:
                 raise ValueError("items and filter_items cannot both be given")
-            candidates = np.unique(_ids(items, "items"))
+            given = _ids(items, "items")
+            candidates = np.unique(given)
             _check_range(candidates, item_factors.shape[0], "items", "items")
-            n = min(n, len(candidates))
+            n = min(n, len(given))  # implicit's shape (duplicates are ranked once)
         exclude_indptr = exclude_indices = None
         if filter_already_liked_items:
             exclude_indptr = np.ascontiguousarray(user_items.indptr, dtype=np.int64)
@@ -579,8 +582,8 @@ class AlternatingLeastSquares:
         result_ids, scores = self._top_n(query, unit, n, None, None, candidates, blocked)
         query_norms = np.linalg.norm(query, axis=1)
         query_norms[query_norms == 0] = 1e-10
-        valid = result_ids >= 0
-        scores[valid] = (scores / query_norms[:, None].astype(scores.dtype))[valid]
+        np.divide(scores, query_norms[:, None].astype(scores.dtype), out=scores,
+                  where=result_ids >= 0)  # fmt: skip
         return (result_ids[0], scores[0]) if scalar else (result_ids, scores)
 
     def explain(
@@ -703,7 +706,7 @@ class AlternatingLeastSquares:
 
 
 def _norms(factors: Factors) -> NDArray[Any]:
-    norms = np.linalg.norm(factors, axis=-1)
+    norms: NDArray[Any] = np.linalg.norm(factors, axis=-1)
     norms[norms == 0] = 1e-10
     return norms
 
@@ -726,6 +729,14 @@ def _check_range(ids: NDArray[np.int64], size: int, name: str, what: str) -> Non
         raise InvalidIdError(
             f"{name} {int(ids[bad][0])} is out of range: the model has {size} {what}"
         )
+
+
+def _check_new_ids(ids: NDArray[np.int64], name: str) -> None:
+    """Ids that may grow the model: non-negative and distinct."""
+    if len(ids) and ids.min() < 0:
+        raise InvalidIdError(f"{name} {int(ids.min())} is negative")
+    if len(np.unique(ids)) != len(ids):
+        raise ValueError(f"{name} must be distinct")
 
 
 def _scalar_id(value: Any, name: str, size: int, what: str) -> int:
