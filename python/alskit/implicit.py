@@ -30,10 +30,16 @@ from collections.abc import Callable
 from typing import IO, Any, Literal
 
 import numpy as np
-import scipy.linalg
-import scipy.sparse
 from numpy.typing import ArrayLike, NDArray
 from tqdm.auto import tqdm
+
+try:
+    import scipy.linalg
+    import scipy.sparse
+except ImportError as error:  # pragma: no cover - scipy is installed wherever implicit is
+    raise ImportError(
+        "alskit.implicit works on scipy.sparse matrices: install scipy (pip install scipy)"
+    ) from error
 
 from ._native import core
 
@@ -473,7 +479,7 @@ class AlternatingLeastSquares:
         if recalculate_user:
             query = np.atleast_2d(self.recalculate_user(ids, user_items))
         else:
-            _check_range(ids, users.shape[0], "userid", "users")
+            _check_range(ids, users.shape[0], "userid", "users in the model")
             query = np.ascontiguousarray(users[ids])
         n = _count(N)
         candidates = None
@@ -482,7 +488,7 @@ class AlternatingLeastSquares:
                 raise ValueError("items and filter_items cannot both be given")
             given = _ids(items, "items")
             candidates = np.unique(given)
-            _check_range(candidates, item_factors.shape[0], "items", "items")
+            _check_range(candidates, item_factors.shape[0], "items", "items in the model")
             n = min(n, len(given))  # implicit's shape (duplicates are ranked once)
         exclude_indptr = exclude_indices = None
         if filter_already_liked_items:
@@ -535,7 +541,7 @@ class AlternatingLeastSquares:
         if recalculate_item:
             factor = np.atleast_2d(self.recalculate_item(ids, item_users))
         else:
-            _check_range(ids, item_factors.shape[0], "itemid", "items")
+            _check_range(ids, item_factors.shape[0], "itemid", "items in the model")
             factor = item_factors[ids]
         return self._similar(
             np.isscalar(itemid), factor, item_factors, self.item_norms, N,
@@ -552,7 +558,7 @@ class AlternatingLeastSquares:
         """The ``N`` users most similar to ``userid`` (one id or an array) by cosine."""
         user_factors, _ = self._fitted()
         ids = _ids(userid, "userid")
-        _check_range(ids, user_factors.shape[0], "userid", "users")
+        _check_range(ids, user_factors.shape[0], "userid", "users in the model")
         return self._similar(
             np.isscalar(userid), user_factors[ids], user_factors, self.user_norms, N,
             filter_users, "filter_users", users, "users",
@@ -576,7 +582,7 @@ class AlternatingLeastSquares:
             if filter_ids is not None and len(np.atleast_1d(filter_ids)) > 0:
                 raise ValueError(f"{subset_name} and {filter_name} cannot both be given")
             candidates = np.unique(_ids(subset, subset_name))
-            _check_range(candidates, factors.shape[0], subset_name, subset_name)
+            _check_range(candidates, factors.shape[0], subset_name, f"{subset_name} in the model")
         unit = np.ascontiguousarray(factors / norms[:, None].astype(factors.dtype))
         blocked = _blocked(filter_ids, factors.shape[0], filter_name)
         result_ids, scores = self._top_n(query, unit, n, None, None, candidates, blocked)
@@ -603,8 +609,8 @@ class AlternatingLeastSquares:
         """
         _, item_factors = self._fitted()
         m = _check_csr(user_items, "user_items")
-        uid = _scalar_id(userid, "userid", m.shape[0], "rows of user_items")
-        iid = _scalar_id(itemid, "itemid", item_factors.shape[0], "items")
+        uid = _scalar_id(userid, "userid", m.shape[0], "rows in user_items")
+        iid = _scalar_id(itemid, "itemid", item_factors.shape[0], "items in the model")
         if m.shape[1] > item_factors.shape[0]:
             raise ValueError(
                 f"user_items has {m.shape[1]} columns but the model has only "
@@ -726,9 +732,7 @@ def _ids(values: Any, name: str) -> NDArray[np.int64]:
 def _check_range(ids: NDArray[np.int64], size: int, name: str, what: str) -> None:
     bad = (ids < 0) | (ids >= size)
     if bad.any():
-        raise InvalidIdError(
-            f"{name} {int(ids[bad][0])} is out of range: the model has {size} {what}"
-        )
+        raise InvalidIdError(f"{name} {int(ids[bad][0])} is out of range: there are {size} {what}")
 
 
 def _check_new_ids(ids: NDArray[np.int64], name: str) -> None:
@@ -759,7 +763,7 @@ def _blocked(ids: ArrayLike | None, size: int, name: str) -> NDArray[np.bool_] |
     array = _ids(ids, name)
     if len(array) == 0:
         return None
-    _check_range(array, size, name, "entries")
+    _check_range(array, size, name, "ids in the model")
     mask = np.zeros(size, dtype=np.bool_)
     mask[array] = True
     return mask
