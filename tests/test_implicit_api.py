@@ -379,3 +379,18 @@ def test_save_and_load_paths(trained: Any, tmp_path: Any) -> None:
     unseeded.save(tmp_path / "unseeded.npz")
     with np.load(tmp_path / "unseeded.npz") as data:
         assert "random_state" not in data.files  # None is left out, as in implicit
+
+
+def test_random_state_forms() -> None:
+    ui = interactions()
+    runs = []
+    for state in (np.random.RandomState(5), np.random.RandomState(5)):
+        m = model(iterations=0, random_state=state)
+        m.fit(ui, show_progress=False)
+        runs.append(m.user_factors)
+    assert np.array_equal(runs[0], runs[1])
+    a, b = model(iterations=0, random_state=7), model(iterations=0, random_state=None)
+    a.fit(ui, show_progress=False)
+    b.random_state = np.random.default_rng(7)
+    b.fit(ui, show_progress=False)
+    assert np.array_equal(a.user_factors, b.user_factors)  # a seed is default_rng(seed)

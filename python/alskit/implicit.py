@@ -16,6 +16,19 @@ confidence 1; λ is not scaled by the row's count. Row u of a half-epoch solves
     (YᵀY + λI + Σ_i (|c_ui| − 1) y_i y_iᵀ) x_u = Σ_{i: c_ui > 0} c_ui y_i,
 
 which is alskit's implicit kernel with weights v = |c| − 1 and targets b = max(c, 0).
+
+Where alskit differs from implicit 0.7.3 (all at its edges):
+
+* result slots with nothing left to rank (N larger than the candidates) hold id -1 and score
+  -max of the dtype; implicit puts the filtered items there, then id 0 with score 0;
+* out-of-range ids raise :class:`InvalidIdError` (an IndexError, as in implicit, and a
+  ValueError) naming the argument; N < 1 is a ValueError (implicit fails inside topk);
+* ``items=``/``users=`` subsets rank duplicate ids once;
+* ``use_native`` is stored but alskit is always native; a ``RandomState`` random_state works
+  (implicit 0.7.3 fails on it); a singular system without regularization gets the
+  least-squares fallback of alskit's Cholesky instead of implicit's ValueError;
+* the warnings are implicit's (ParameterWarning on non-CSR input, RuntimeWarning once per
+  process when BLAS runs several threads), with alskit's own :class:`ParameterWarning` class.
 """
 
 from __future__ import annotations
