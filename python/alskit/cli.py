@@ -176,11 +176,11 @@ def cmd_recommend(args: argparse.Namespace) -> int:
         frame.to_csv(sys.stdout, index=False)
     elif args.output.endswith(".parquet"):
         try:
-            frame.to_parquet(args.output, index=False)
+            recs.to_parquet(args.output)
         except ImportError as e:
             raise CommandError("writing Parquet needs pyarrow (pip install pyarrow)") from e
     else:
-        frame.to_csv(args.output, index=False)
+        recs.to_csv(args.output)
     return 0
 
 
@@ -310,7 +310,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CommandError as e:
         print(f"alskit {args.command}: error: {e}", file=sys.stderr)
         return 2
-    except (ValueError, TypeError, KeyError, OSError, EOFError) as e:
+    except (ValueError, TypeError, KeyError, OSError, EOFError, MemoryError) as e:
         # Bad input met deeper down (an unwritable output path, data a model cannot use):
         # still one line and status 2, never a traceback.
         print(f"alskit {args.command}: error: {_describe(e)}", file=sys.stderr)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from os import PathLike
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from ._atomic import atomic_output
 from .data import ItemList, Vocabulary
+from .data._compat import require_module
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,20 @@ class Recommendations:
                 "rank": self.ranks,
             }
         )
+
+    def to_csv(self, path: str | PathLike[str]) -> None:
+        """Write :meth:`to_df` as CSV to ``path``, atomically: a failure (a full disk, an
+        interruption) leaves any previous file as it was (see :mod:`alskit._atomic`)."""
+        frame = self.to_df()
+        with atomic_output(path) as stream:
+            frame.to_csv(stream, index=False)
+
+    def to_parquet(self, path: str | PathLike[str]) -> None:
+        """Write :meth:`to_df` as Parquet to ``path`` (needs pyarrow), atomically."""
+        frame = self.to_df()
+        require_module("pyarrow", "Recommendations.to_parquet")  # before touching the file
+        with atomic_output(path) as stream:
+            frame.to_parquet(stream, index=False)
 
     def for_query(self, query_id: Any) -> ItemList:
         """One user's (or item's) list as an ItemList, best first; empty if absent."""
