@@ -102,8 +102,8 @@ def atomic_output(path: str | PathLike[str]) -> Iterator[BinaryIO]:
                 yield cast(BinaryIO, _Sequential(stream))
             return
         if stat.S_ISDIR(existing.st_mode):
-            raise IsADirectoryError(errno.EISDIR, "is a directory", str(path))
-        raise OSError(errno.EINVAL, "not a regular file, device or FIFO", str(path))
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+        raise OSError(errno.EINVAL, "not a regular file, character device or FIFO", str(path))
     fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as stream:

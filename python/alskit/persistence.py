@@ -205,6 +205,8 @@ def _read_array(
             # numpy tokenizes and literal-evals the header dict: a damaged one can raise any.
             raise ModelFileError(f"array {key!r} has a malformed .npy header: {e}") from e
         if not _dtype_allowed(dtype, allowed, factor):
+            if dtype.kind == "b" and "ids" in allowed:
+                raise ModelFileError(f"array {key!r} holds booleans: ids are integers or strings")
             raise ModelFileError(
                 f"array {key!r} has dtype {_describe_dtype(dtype)}, expected "
                 f"{_expected_names(allowed, factor)}"
@@ -267,7 +269,10 @@ def _read_arrays(
     allowed = _MODEL_ARRAYS[header["model"]]
     unknown = sorted(set(header["arrays"]) - set(allowed))
     if unknown:
-        raise ModelFileError(f"unknown array {unknown[0]!r} in model.json (not an alskit array)")
+        name = unknown[0]
+        if f"{name}.npy" not in archive.namelist():
+            raise ModelFileError(f"array {name!r} is missing from the file (no alskit array)")
+        raise ModelFileError(f"unknown array {name!r} in model.json (not an alskit array)")
     members = {f"{key}.npy" for key in header["arrays"]} | {"model.json"}
     extra = sorted(set(archive.namelist()) - members)
     if extra:
