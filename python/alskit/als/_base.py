@@ -97,6 +97,7 @@ class ALSBase(IterativeTraining, Component[ALSConfig], ABC):
             if not resuming:
                 self.trained_epochs = 0
                 self.initialize_params(train, rng)
+            _check_value_range(train, self.dtype)
             # Who has seen what, so recommend() can exclude training items without the data.
             ui = train.ui_rates
             self.user_items_ = CSRMatrix(ui.indptr, ui.indices, None, ui.shape)
@@ -485,6 +486,30 @@ def _ids(values: Any, what: str, *, single: bool = True) -> NDArray[Any]:
     if single and isinstance(values, str | int | np.integer) and not isinstance(values, bool):
         values = [values]
     return as_id_array(values, what)
+
+
+def _check_value_range(train: TrainingData, dtype: np.dtype[Any]) -> None:
+    """Refuse, before training, values whose normal equations overflow ``dtype``.
+
+    A row's system sums squares of its values (explicit: residual ratings; implicit: the
+    confidence weights v = w·r) over up to n entries, so (max |v| · n)² must stay below the
+    dtype's largest value; beyond it the sums become inf and a solve has no meaning (the
+    native solver raises NumericalError, but only after epochs of work).
+    """
+    values = train.ui_rates.values
+    if values is None or len(values) == 0:
+        return
+    with np.errstate(over="ignore", invalid="ignore"):
+        largest = float(np.max(np.abs(values)))
+    longest = max(int(train.ui_rates.row_lengths().max()), int(train.iu_rates.row_lengths().max()))
+    limit = math.sqrt(float(np.finfo(dtype).max)) / 4
+    if not math.isfinite(largest) or largest * longest > limit:
+        raise ValueError(
+            f"training values too large for {dtype}: the largest magnitude is {largest:g} "
+            f"(ratings, or confidence weight × rating) in rows of up to {longest} entries, so "
+            f"the normal equations' sums of squares overflow (|value| × row length must stay "
+            f"below {limit:.3g}); rescale the ratings, lower the weight, or use dtype='float64'"
+        )
 
 
 def _list_length(n: Any, n_items: int) -> int:
