@@ -76,6 +76,8 @@ def save(model: ALSBase, path: str | PathLike[str]) -> None:
     Safe to call from any thread: while the model trains in another thread, the model as it
     was before that training started is written (never a mix of epochs).
     """
+    if not isinstance(model, ALSBase):
+        raise TypeError(f"cannot save a {type(model).__name__}: only alskit ALS models")
     with model._reading() as snapshot:
         _write(snapshot, path)
 
