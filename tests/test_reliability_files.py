@@ -10,7 +10,6 @@ import json
 import os
 import stat
 import subprocess
-import sys
 import textwrap
 import zipfile
 from pathlib import Path
@@ -22,8 +21,7 @@ import pytest
 import alskit
 from alskit import BiasedMFScorer, ImplicitMFScorer, ModelFileError, TrainingOptions
 from alskit.synthetic import generate
-
-PYTHON = sys.executable
+from isolated import BOUNDED_ADDRESS_SPACE, PYTHON, run_python
 
 
 @pytest.fixture(scope="module")
@@ -42,15 +40,6 @@ def implicit_model() -> ImplicitMFScorer:
 
 def same_model(a: alskit.ALSBase, b: alskit.ALSBase) -> bool:
     return bool(np.array_equal(a.item_features_, b.item_features_))
-
-
-def run_python(code: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [PYTHON, "-c", textwrap.dedent(code)],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
 
 
 # ---- saving --------------------------------------------------------------------------------
@@ -219,6 +208,7 @@ def test_compressed_member_refused(model: BiasedMFScorer, tmp_path: Path) -> Non
         alskit.load(bad)
 
 
+@BOUNDED_ADDRESS_SPACE
 def test_compressed_bomb_refused_under_a_bounded_address_space(
     model: BiasedMFScorer, tmp_path: Path
 ) -> None:
@@ -265,6 +255,7 @@ def test_compressed_bomb_refused_under_a_bounded_address_space(
     assert "compressed" in result.stdout, result.stdout
 
 
+@BOUNDED_ADDRESS_SPACE
 def test_load_reads_arrays_without_extra_copies(tmp_path: Path, model: BiasedMFScorer) -> None:
     """A 256 MiB array loads with 400 MiB of address space to spare (today: the member's
     bytes, an array copy and a digest copy: three times the array)."""

@@ -4,9 +4,6 @@ surrounding spaces in the CSV path and ``from_arrays``, and a bounded ``cg_steps
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -14,14 +11,7 @@ import pytest
 
 import alskit
 from alskit import Dataset, ImplicitMFScorer
-
-PYTHON = sys.executable
-
-
-def run_python(code: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [PYTHON, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=timeout
-    )
+from isolated import BOUNDED_ADDRESS_SPACE, run_python
 
 
 def _csv_with_one_long_id(path: Path, rows: int, length: int) -> Path:
@@ -35,6 +25,7 @@ def _csv_with_one_long_id(path: Path, rows: int, length: int) -> Path:
     return path
 
 
+@BOUNDED_ADDRESS_SPACE
 @pytest.mark.parametrize("length", [2_000, 10_000])
 def test_one_long_id_in_a_csv_loads_in_bounded_memory(tmp_path: Path, length: int) -> None:
     """Today ids become a rows × longest-id fixed-width array: 2.4 GiB (2,000 characters) or
@@ -57,6 +48,7 @@ def test_one_long_id_in_a_csv_loads_in_bounded_memory(tmp_path: Path, length: in
     assert longest == length + 1 and users == 901
 
 
+@BOUNDED_ADDRESS_SPACE
 def test_from_arrays_with_one_long_id_in_bounded_memory() -> None:
     code = """
         import resource
@@ -82,6 +74,7 @@ def test_out_of_proportion_fixed_width_vocabulary_is_a_clear_error() -> None:
         Dataset.from_arrays(ids, ["i"] * len(ids))
 
 
+@BOUNDED_ADDRESS_SPACE
 def test_memory_error_is_a_one_line_cli_error(tmp_path: Path) -> None:
     """Training under address-space limits just too small for the data: each run either
     works or fails with one line (today: a MemoryError traceback)."""

@@ -4,8 +4,8 @@ crash from absurd thread counts, and memory checks that read the limits that rea
 
 from __future__ import annotations
 
+import os
 import subprocess
-import sys
 import textwrap
 
 import numpy as np
@@ -14,28 +14,7 @@ import pytest
 from alskit import BiasedMFScorer, Dataset, ImplicitMFScorer, TrainingOptions
 from alskit._native import core
 from alskit.synthetic import generate
-
-PYTHON = sys.executable
-
-
-def run_python(code: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """Run ``code`` in a fresh interpreter; a hang fails the test instead of the suite."""
-    try:
-        return subprocess.run(
-            [PYTHON, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=timeout
-        )
-    except subprocess.TimeoutExpired as e:
-        pytest.fail(f"the subprocess hung (killed after {timeout} s): {e.stdout!r} {e.stderr!r}")
-
-
-LIMIT_ADDRESS_SPACE = """
-    import resource
-    def limit_address_space(extra):
-        status = open("/proc/self/status").read()
-        size = int(status.split("VmSize:")[1].split()[0]) * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (size + extra, resource.RLIM_INFINITY))
-"""
-
+from isolated import BOUNDED_ADDRESS_SPACE, LIMIT_ADDRESS_SPACE, PYTHON, run_python
 
 # ---- overflowing values ------------------------------------------------------------------
 
@@ -141,6 +120,7 @@ def test_forked_child_trains_recommends_predicts_after_multithreaded_parent(tmp_
 # ---- threads -----------------------------------------------------------------------------
 
 
+@BOUNDED_ADDRESS_SPACE
 def test_absurd_thread_count_is_an_error_not_a_dead_interpreter() -> None:
     """threads=256 on a small machine under ulimit -v: today libgomp cannot create the
     threads and exit(1)s the interpreter, with no exception."""
@@ -168,6 +148,7 @@ def test_absurd_thread_count_is_an_error_not_a_dead_interpreter() -> None:
     assert result.stdout.strip().endswith("alive")
 
 
+@BOUNDED_ADDRESS_SPACE
 def test_thread_stacks_beyond_the_address_space_are_refused_beforehand() -> None:
     """An allowed count whose stacks do not fit under ulimit -v: refused with a ValueError
     naming threads before libgomp would try (and exit the process)."""
@@ -200,7 +181,6 @@ def test_thread_stacks_beyond_the_address_space_are_refused_beforehand() -> None
 
 
 def test_default_threads_are_the_available_cpus() -> None:
-    import os
 
     from alskit._threads import resolve_threads
 
@@ -210,6 +190,7 @@ def test_default_threads_are_the_available_cpus() -> None:
 # ---- memory ------------------------------------------------------------------------------
 
 
+@BOUNDED_ADDRESS_SPACE
 def test_memory_check_reads_the_address_space_limit() -> None:
     """10 M users, 10 interactions: 4 GB of factors. Under ulimit -v the check must refuse
     with a ValueError (today it compares with physical RAM, then numpy fails)."""
@@ -236,6 +217,7 @@ def test_memory_check_reads_the_address_space_limit() -> None:
     assert "address-space limit" in result.stdout
 
 
+@BOUNDED_ADDRESS_SPACE
 def test_memory_limit_reports_the_tightest_limit() -> None:
     code = (
         LIMIT_ADDRESS_SPACE
