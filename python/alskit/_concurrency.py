@@ -35,24 +35,32 @@ class SharedLock:
         self._waiting_writers = 0
         self._local = threading.local()
 
-    @contextmanager
-    def shared(self) -> Iterator[None]:
-        depth = getattr(self._local, "depth", 0)
+    def acquire_shared(self) -> None:
+        local = self._local
+        depth = getattr(local, "depth", 0)
         if depth == 0:
             with self._cond:
                 while self._writer or self._waiting_writers:
                     self._cond.wait()
                 self._readers += 1
-        self._local.depth = depth + 1
+        local.depth = depth + 1
+
+    def release_shared(self) -> None:
+        local = self._local
+        local.depth -= 1
+        if local.depth == 0:
+            with self._cond:
+                self._readers -= 1
+                if self._readers == 0 and self._waiting_writers:
+                    self._cond.notify_all()
+
+    @contextmanager
+    def shared(self) -> Iterator[None]:
+        self.acquire_shared()
         try:
             yield
         finally:
-            self._local.depth = depth
-            if depth == 0:
-                with self._cond:
-                    self._readers -= 1
-                    if self._readers == 0:
-                        self._cond.notify_all()
+            self.release_shared()
 
     @contextmanager
     def exclusive(self) -> Iterator[None]:

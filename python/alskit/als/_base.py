@@ -37,8 +37,12 @@ def _reads(method: Callable[Concatenate[_M, _P], _R]) -> Callable[Concatenate[_M
 
     @functools.wraps(method)
     def read(self: _M, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
-        with self._reading() as model:
-            return method(cast(_M, model), *args, **kwargs)
+        guard = guard_of(self)  # (the body of _reading, inlined: this runs on every call)
+        guard.lock.acquire_shared()
+        try:
+            return method(cast(_M, guard.reader(self)), *args, **kwargs)
+        finally:
+            guard.lock.release_shared()
 
     return read
 
