@@ -35,3 +35,16 @@ def assert_user_error(result: subprocess.CompletedProcess[str], *fragments: str)
     assert lines[0].startswith("alskit"), lines[0]
     for fragment in fragments:
         assert fragment in lines[0], (fragment, lines[0])
+
+
+def metric_rows(stdout: str) -> dict[str, float]:
+    """The rows of the metrics table that ``alskit evaluate`` prints (label -> value)."""
+    lines = stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.split()[:2] == ["metric", "value"])
+    rows = {}
+    for line in lines[start + 2 :]:
+        if not line.strip():
+            break
+        label, value, *_ = line.split()
+        rows[label] = float(value)
+    return rows

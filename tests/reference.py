@@ -89,21 +89,32 @@ def explicit_row_min_norm(right: AnyFloat, cols: AnyInt, ratings: AnyFloat) -> F
 
 
 def implicit_system(
-    right: AnyFloat, cols: AnyInt, weights: AnyFloat, gram_matrix: AnyFloat
+    right: AnyFloat,
+    cols: AnyInt,
+    weights: AnyFloat,
+    gram_matrix: AnyFloat,
+    targets: AnyFloat | None = None,
 ) -> tuple[F64, F64]:
-    """A = G + Σ v_i q_i q_iᵀ and b = Σ (1 + v_i) q_i for one row."""
+    """A = G + Σ v_i q_i q_iᵀ and b = Σ t_i q_i for one row (targets t default to 1 + v)."""
     q = np.asarray(right, dtype=np.float64)[cols]
     v = np.asarray(weights, dtype=np.float64)
+    t = 1.0 + v if targets is None else np.asarray(targets, dtype=np.float64)
     system = np.asarray(gram_matrix, dtype=np.float64) + (q.T * v) @ q  # G + Σ v_i q_i q_iᵀ
-    rhs = (1.0 + v) @ q  # Σ (1 + v_i) q_i
+    rhs = t @ q  # Σ t_i q_i
     return system, rhs
 
 
-def implicit_row(right: AnyFloat, cols: AnyInt, weights: AnyFloat, gram_matrix: AnyFloat) -> F64:
+def implicit_row(
+    right: AnyFloat,
+    cols: AnyInt,
+    weights: AnyFloat,
+    gram_matrix: AnyFloat,
+    targets: AnyFloat | None = None,
+) -> F64:
     """The implicit (HKV) row solve; an empty row gives 0."""
     if len(cols) == 0:
         return np.zeros(right.shape[1])
-    system, rhs = implicit_system(right, cols, weights, gram_matrix)
+    system, rhs = implicit_system(right, cols, weights, gram_matrix, targets)
     return solve_spd(system, rhs)
 
 
@@ -142,12 +153,17 @@ def explicit_half_epoch(csr: Csr, right: AnyFloat, reg: float) -> F64:
     return out
 
 
-def implicit_half_epoch(csr: Csr, right: AnyFloat, gram_matrix: AnyFloat) -> F64:
-    """The new left factors (float64) of an implicit half-epoch solved exactly."""
+def implicit_half_epoch(
+    csr: Csr, right: AnyFloat, gram_matrix: AnyFloat, targets: AnyFloat | None = None
+) -> F64:
+    """The new left factors (float64) of an implicit half-epoch solved exactly; ``targets``
+    (aligned with ``csr.values``) are the right-hand-side weights, 1 + v by default."""
     out = np.zeros((csr.nrows, right.shape[1]))
     for u in range(csr.nrows):
         cols, vals = csr.row(u)
-        out[u] = implicit_row(right, cols, vals, gram_matrix)
+        lo, hi = int(csr.indptr[u]), int(csr.indptr[u + 1])
+        t = None if targets is None else targets[lo:hi]
+        out[u] = implicit_row(right, cols, vals, gram_matrix, t)
     return out
 
 

@@ -83,6 +83,7 @@ def test_default_dumps() -> None:
         **base,
         "weight": 40.0,
         "use_ratings": False,
+        "negative_feedback": False,
         "solver": "cholesky",
         "cg_steps": 3,
     }

@@ -386,3 +386,63 @@ def test_progress_bar_option(cls: type[ALSBase], data: Dataset) -> None:
     model = cls(features=K, epochs=2)
     model.train(data, opts(progress=True))
     assert model.trained_epochs == 2
+
+
+# ---------------------------------------------------------------------------------------------
+# no serving before the first complete epoch
+# ---------------------------------------------------------------------------------------------
+
+
+def _serving_calls(model: ALSBase, data: Dataset, tmp_path: Any) -> dict[str, Any]:
+    user, items = data.users.ids()[0], data.items.ids()[:3]
+    return {
+        "score": lambda: model(user, items),
+        "recommend": lambda: model.recommend(n=3),
+        "predict": lambda: model.predict([user], [items[0]]),
+        "similar_items": lambda: model.similar_items([items[0]]),
+        "fold_in": lambda: model.fold_in_users([data.user_row(user)]),
+        "save": lambda: model.save(tmp_path / "m.alskit"),
+    }
+
+
+@pytest.mark.parametrize("cls", SCORERS)
+def test_initialized_but_untrained_model_refuses_to_serve(
+    cls: type[ALSBase], data: Dataset, tmp_path: Any
+) -> None:
+    model = cls(features=K, epochs=3)
+    model.training_loop(data, opts())  # factors initialized, no epoch run
+    assert model.trained_epochs == 0 and model.item_features_ is not None
+    for name, call in _serving_calls(model, data, tmp_path).items():
+        with pytest.raises(RuntimeError, match="not completed a training epoch"):
+            call()
+        assert not (tmp_path / "m.alskit").exists(), name
+
+
+@pytest.mark.parametrize("cls", SCORERS)
+def test_training_that_fails_before_an_epoch_leaves_a_refusing_model(
+    cls: type[ALSBase], data: Dataset, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from alskit import training
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise ModuleNotFoundError("No module named 'progressbar'")
+
+    monkeypatch.setattr(training, "EpochProgress", broken)
+    model = cls(features=K, epochs=3)
+    with pytest.raises(ModuleNotFoundError):
+        model.train(data, opts())
+    for call in _serving_calls(model, data, tmp_path).values():
+        with pytest.raises(RuntimeError, match="not completed a training epoch"):
+            call()
+
+
+@pytest.mark.parametrize("cls", SCORERS)
+def test_model_stopped_after_a_complete_epoch_still_serves(
+    cls: type[ALSBase], data: Dataset, tmp_path: Any
+) -> None:
+    model = cls(features=K, epochs=3)
+    loop = model.training_loop(data, opts())
+    next(loop)  # one complete epoch, then stop
+    assert model.trained_epochs == 1
+    for call in _serving_calls(model, data, tmp_path).values():
+        call()

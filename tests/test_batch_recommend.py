@@ -653,3 +653,17 @@ def test_native_score_pairs(dtype: type) -> None:
         core.score_pairs(p, q, un.astype(np.int64), inn)
     with pytest.raises(ValueError, match="differ in length"):
         core.score_pairs(p, q, un[:2], inn[:3])
+
+
+def test_recommendations_repr_shows_the_first_rows(trained) -> None:  # type: ignore[no-untyped-def]
+    model = trained[0]
+    recs = model.recommend(n=3)
+    lines = repr(recs).splitlines()
+    users = len(np.unique(recs.query_ids))
+    assert lines[0] == f"Recommendations({len(recs)} rows for {users} users)"
+    assert lines[1].split() == ["user_id", "item_id", "score", "rank"]
+    first = [str(recs.query_ids[0]), str(recs.item_ids[0]), f"{recs.scores[0]:.4f}", "1"]
+    assert lines[2].split() == first
+    assert lines[-1] == f"... {len(recs) - 10} more rows"
+    one = model.recommend(users=recs.query_ids[:1], n=2)
+    assert repr(one).splitlines()[0] == "Recommendations(2 rows for 1 user)"

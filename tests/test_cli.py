@@ -20,7 +20,7 @@ import pytest
 
 import alskit
 from alskit.synthetic import generate
-from cli_runner import SMALL_MODEL, assert_user_error, run
+from cli_runner import SMALL_MODEL, assert_user_error, metric_rows, run
 
 
 @pytest.fixture(scope="module")
@@ -168,13 +168,13 @@ def test_recommend_all_users_to_files(files: dict[str, Any]) -> None:
 def test_evaluate_prints_metrics(files: dict[str, Any]) -> None:
     result = run("evaluate", files["ratings"], *SMALL_MODEL, "-n", "5")
     assert result.returncode == 0, result.stderr
-    rows = {}
-    for line in result.stdout.splitlines()[2:]:
-        name, value = line.split()
-        rows[name] = float(value)
-    for metric in ("NDCG", "Recall", "Precision", "RBP", "Hit", "RecipRank", "RMSE", "MAE"):
+    rows = metric_rows(result.stdout)
+    # Ranking metrics carry their cutoff (issue 9); rating errors are global.
+    for metric in ("NDCG@5", "Recall@5", "Precision@5", "RBP@5", "Hit@5", "RecipRank@5"):
         assert metric in rows, result.stdout
-    assert 0 <= rows["NDCG"] <= 1 and 0 < rows["RMSE"] < 3
+    for metric in ("RMSE", "MAE"):
+        assert metric in rows, result.stdout
+    assert 0 <= rows["NDCG@5"] <= 1 and 0 < rows["RMSE"] < 3
 
 
 # ---- user errors: exit 2, one line, no traceback -------------------------------------------
@@ -222,7 +222,9 @@ def test_recommend_output_directory_missing(files: dict[str, Any]) -> None:
 
 
 def test_evaluate_without_rating_column(files: dict[str, Any]) -> None:
-    assert_user_error(run("evaluate", files["implicit"], *SMALL_MODEL), "rating")
+    # (Without --model, data with no ratings now picks the implicit model: issue 9.)
+    result = run("evaluate", files["implicit"], "--model", "biased", *SMALL_MODEL)
+    assert_user_error(result, "rating")
 
 
 def test_recommend_tampered_header(files: dict[str, Any]) -> None:

@@ -12,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
+import alskit
 import reference as ref
 
 # Up to 128 the k × k systems are solved a SIMD vector of rows at a time; 130 goes one by one.
@@ -134,7 +135,7 @@ def test_native_selects_a_variant() -> None:
         assert best.cpu_supports_avx2()
 
 
-STUBS = Path(__file__).resolve().parents[1] / "python" / "alskit"
+STUBS = Path(alskit.__file__).parent  # the stubs ship with the package (source or wheel)
 
 
 def _parameters(fn: ast.FunctionDef) -> tuple[list[str], list[str], dict[str, object]]:

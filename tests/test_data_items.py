@@ -157,6 +157,19 @@ def test_repr() -> None:
     assert "1 items" in text and "rating" in text
 
 
+def test_repr_shows_the_first_rows() -> None:
+    """As LensKit's and pandas' do: ids, scores and fields of the first rows, then a count."""
+    items = ItemList(np.arange(100, 125), scores=np.linspace(1, 0, 25), rank=np.arange(1, 26))
+    lines = repr(items).splitlines()
+    assert lines[0] == "ItemList(25 items, scores, fields=['rank'])"
+    assert lines[1].split() == ["item_id", "score", "rank"]
+    assert lines[2].split() == ["100", "1.0000", "1"]
+    assert lines[11].split() == ["109", f"{1 - 9 / 24:.4f}", "10"]
+    assert lines[12] == "... 15 more rows"
+    assert len(lines) == 13
+    assert repr(ItemList([])) == "ItemList(0 items)"
+
+
 def test_rec_query_create() -> None:
     assert RecQuery.create(None) == RecQuery()
     query = RecQuery(5)

@@ -11,8 +11,7 @@ import pytest
 
 from alskit.data import Dataset, load_csv
 from alskit.data import loaders as loaders_module
-
-ML100K = Path(__file__).parent.parent.parent / "shared" / "data" / "ml-100k" / "ratings.csv"
+from conftest import ML100K, needs_ml100k
 
 SIMPLE = "user_id,item_id,rating,timestamp\n10,3,4,100\n12,1,3.5,200\n10,1,5,300\n13,2,2,400\n"
 
@@ -134,7 +133,7 @@ def test_header_only(tmp_path: Path, reader: str) -> None:
         load_csv(_write(tmp_path, "", "empty.csv"))
 
 
-@pytest.mark.skipif(not ML100K.exists(), reason="ML-100K ratings.csv not available")
+@needs_ml100k
 @pytest.mark.parametrize("use_pandas", [True, False])
 def test_movielens_100k(use_pandas: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     if use_pandas:

@@ -12,7 +12,7 @@ import pytest
 import alskit
 from alskit.data import Dataset, load_csv, load_interactions, load_movielens, load_parquet
 from alskit.data import loaders as loaders_module
-from conftest import ML100K
+from conftest import ML100K, needs_ml100k
 
 # (user, item, rating, timestamp), in file order.
 ROWS = [(1, 10, 4.0, 100), (1, 20, 3.5, 200), (2, 10, 5.0, 150), (3, 30, 1.0, 50)]
@@ -285,7 +285,7 @@ def test_parquet_not_parquet(tmp_path: Path) -> None:
 
 def test_parquet_without_pyarrow(parquet_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(loaders_module, "_pyarrow", lambda: None)
-    with pytest.raises(ImportError, match="pip install pyarrow"):
+    with pytest.raises(ImportError, match=r"pip install 'alskit\[parquet\]'"):
         load_interactions(parquet_file)
 
 
@@ -298,7 +298,7 @@ def test_exports() -> None:
         assert getattr(alskit, name) is getattr(loaders_module, name)
 
 
-@pytest.mark.skipif(not ML100K.exists(), reason="ML-100K ratings.csv not available")
+@needs_ml100k
 def test_shared_ml100k() -> None:
     ds = load_interactions(ML100K)
     assert (ds.user_count, ds.item_count, ds.interaction_count) == (943, 1682, 100000)

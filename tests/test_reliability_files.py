@@ -159,7 +159,7 @@ def test_recommendations_written_atomically(model: BiasedMFScorer, tmp_path: Pat
     out = tmp_path / "r.csv"
     out.write_text("old")
     out.chmod(0o600)
-    model.recommend(n=3).to_csv(out)
+    model.recommend(n=3).write(out)
     import pandas as pd
 
     frame = pd.read_csv(out)

@@ -167,12 +167,33 @@ py::array require_gram(const py::object& gram_obj, ValueType type, py::ssize_t k
     return g;
 }
 
+/// The optional targets b of an implicit solve (see implicit_solver.hpp): one per entry of
+/// `values`, of its dtype, finite. Null when not given (b = 1 + v).
+std::optional<py::array> optional_targets(const py::object& targets_obj, const CsrArrays& csr) {
+    if (targets_obj.is_none()) return std::nullopt;
+    py::array t = require_array(targets_obj, "targets", 1);
+    require_value_type(t, csr.value, "targets");
+    if (t.shape(0) != csr.values.shape(0)) {
+        throw py::value_error("targets must have one entry per entry of values (" +
+                              std::to_string(csr.values.shape(0)) + "), got " +
+                              std::to_string(t.shape(0)));
+    }
+    require_finite(t, csr.value, "targets");
+    return t;
+}
+
+template <class Scalar>
+const Scalar* targets_data(const std::optional<py::array>& t) {
+    return t ? static_cast<const Scalar*>(t->data()) : nullptr;
+}
+
 double implicit_half_epoch_py(const py::object& indptr, const py::object& indices,
                               const py::object& values, py::object left, const py::object& right,
-                              const py::object& gram_obj, const std::string& solver, int cg_steps,
-                              int threads) {
+                              const py::object& gram_obj, const py::object& targets_obj,
+                              const std::string& solver, int cg_steps, int threads) {
     HalfEpochArgs a = half_epoch_args(indptr, indices, values, left, right, threads);
     const py::array g = require_gram(gram_obj, a.csr.value, a.right.shape(1));
+    const std::optional<py::array> targets = optional_targets(targets_obj, a.csr);
     const ImplicitSolver method = parse_solver(solver);
     if (cg_steps < 1) throw py::value_error("cg_steps must be at least 1");
     return dispatch(a.csr.value, a.csr.ptr, [&](auto s, auto p) {
@@ -183,8 +204,9 @@ double implicit_half_epoch_py(const py::object& indptr, const py::object& indice
         const auto r = const_matrix<Scalar>(a.right);
         const ConstSquareMap<Scalar> gm(static_cast<const Scalar*>(g.data()), g.shape(0),
                                         g.shape(1));
+        const Scalar* b = targets_data<Scalar>(targets);
         py::gil_scoped_release release;
-        return implicit_half_epoch(view, l, r, gm, method, cg_steps, threads);
+        return implicit_half_epoch(view, l, r, gm, method, cg_steps, threads, b);
     });
 }
 
@@ -225,16 +247,18 @@ py::array fold_in_explicit_py(const py::object& indptr, const py::object& indice
 
 py::array fold_in_implicit_py(const py::object& indptr, const py::object& indices,
                               const py::object& values, const py::object& right_obj,
-                              const py::object& gram_obj, int threads) {
+                              const py::object& gram_obj, const py::object& targets_obj,
+                              int threads) {
     const py::array right = require_array(right_obj, "right", 2);
     const CsrArrays csr = csr_arrays(indptr, indices, values, right.shape(0));
     require_value_type(right, csr.value, "right");  // before gram: the dtype error names right
     const py::array g = require_gram(gram_obj, csr.value, right.shape(1));
+    const std::optional<py::array> targets = optional_targets(targets_obj, csr);
     return fold_in(csr, right, threads, [&](const auto& view, auto r, auto o) {
         using Scalar = typename decltype(r)::Scalar;
         const ConstSquareMap<Scalar> gm(static_cast<const Scalar*>(g.data()), g.shape(0),
                                         g.shape(1));
-        fold_in_implicit(view, r, gm, o, threads);
+        fold_in_implicit(view, r, gm, o, threads, targets_data<Scalar>(targets));
     });
 }
 
@@ -446,14 +470,17 @@ PYBIND11_MODULE(ALSKIT_MODULE_NAME, m) {
           "Solve every row of `left` in place for explicit (ALS-WR) ALS; returns Σ‖Δrow‖².");
     m.def("implicit_half_epoch", &implicit_half_epoch_py, arg("indptr"), arg("indices"),
           arg("values"), arg("left"), arg("right"), arg("gram"), py::kw_only(),
-          arg("solver") = "cholesky", arg("cg_steps") = 3, arg("threads") = 0,
-          "Solve every row of `left` in place for implicit (HKV) ALS; returns Σ‖Δrow‖².");
+          arg("targets") = py::none(), arg("solver") = "cholesky", arg("cg_steps") = 3,
+          arg("threads") = 0,
+          "Solve every row of `left` in place for implicit (HKV) ALS; returns Σ‖Δrow‖². "
+          "`targets` (one per value; default 1 + value) are the right-hand-side weights.");
     m.def("fold_in_explicit", &fold_in_explicit_py, arg("indptr"), arg("indices"), arg("values"),
           arg("right"), arg("reg"), py::kw_only(), arg("threads") = 0,
           "Embeddings of new rows from residual ratings over `right`.");
     m.def("fold_in_implicit", &fold_in_implicit_py, arg("indptr"), arg("indices"), arg("values"),
-          arg("right"), arg("gram"), py::kw_only(), arg("threads") = 0,
-          "Embeddings of new rows from confidence weights over `right`, given its Gram.");
+          arg("right"), arg("gram"), py::kw_only(), arg("targets") = py::none(), arg("threads") = 0,
+          "Embeddings of new rows from confidence weights (and optional right-hand-side "
+          "targets) over `right`, given its Gram.");
     m.def("top_n", &top_n_py, arg("user_factors"), arg("item_factors"), arg("n"), py::kw_only(),
           arg("exclude_indptr") = py::none(), arg("exclude_indices") = py::none(),
           arg("candidates") = py::none(), arg("blocked") = py::none(),

@@ -65,6 +65,7 @@ def implicit_half_epoch(
     right: NDArray[_Float],
     gram: NDArray[_Float],
     *,
+    targets: NDArray[_Float] | None = None,
     solver: Literal["cholesky", "cg"] = "cholesky",
     cg_steps: int = 3,
     threads: int = 0,
@@ -85,6 +86,7 @@ def fold_in_implicit(
     right: NDArray[_Float],
     gram: NDArray[_Float],
     *,
+    targets: NDArray[_Float] | None = None,
     threads: int = 0,
 ) -> NDArray[_Float]: ...
 def top_n(

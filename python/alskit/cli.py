@@ -1,9 +1,19 @@
-"""The ``alskit`` command line: quickstart, train, recommend, evaluate."""
+"""The ``alskit`` command line: quickstart, train, recommend, evaluate.
+
+User errors end with one line on stderr (``alskit COMMAND: error: ...``) and exit status 2;
+a wrong option prints the command's usage; a reader that closes the output early (``| head``)
+ends the run quietly with status 0; Ctrl-C exits with status 130 (``train -o F`` first saves
+the last complete epoch to F).
+"""
 
 from __future__ import annotations
 
 import argparse
+import errno
+import logging
+import os
 import sys
+import textwrap
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -11,74 +21,116 @@ from typing import Any
 
 import numpy as np
 
-from .als import ALSBase, BiasedMFScorer, ImplicitMFScorer
+from . import __version__
+from .als import ALSBase, BiasedMFConfig, BiasedMFScorer, ImplicitMFConfig, ImplicitMFScorer
 from .data import Dataset, load_interactions
 from .training import TrainingOptions
 
 MODELS: dict[str, type[ALSBase]] = {"biased": BiasedMFScorer, "implicit": ImplicitMFScorer}
+LABELS = {"biased": "BiasedMF", "implicit": "ImplicitMF"}
+
+# Each model option: its config field, and the model it applies to (None: both).
+MODEL_OPTIONS: dict[str, tuple[str, str | None]] = {
+    "features": ("embedding_size", None),
+    "epochs": ("epochs", None),
+    "regularization": ("regularization", None),
+    "dtype": ("dtype", None),
+    "user_embeddings": ("user_embeddings", None),
+    "damping": ("damping", "biased"),
+    "weight": ("weight", "implicit"),
+    "use_ratings": ("use_ratings", "implicit"),
+    "solver": ("solver", "implicit"),
+    "cg_steps": ("cg_steps", "implicit"),
+}
+
+# Output file extensions of `recommend -o` (text formats may add .gz/.bz2/.xz).
+OUTPUT_FORMATS = {".csv": "csv", ".tsv": "tsv", ".parquet": "parquet", ".json": "json"}
+OUTPUT_FORMATS[".jsonl"] = "jsonl"
+_COMPRESSION = (".gz", ".bz2", ".xz")
+# The Dataset's advice for duplicate pairs names its Python keyword; here, the option.
+_DUPLICATES_ADVICE = (
+    "pass duplicates='last' or 'sum'",
+    "pass --duplicates last or --duplicates sum",
+)
 
 
 class CommandError(Exception):
     """A user-facing failure: printed as one line, exit status 2."""
 
 
-def _table(rows: list[dict[str, Any]]) -> str:
-    """A plain aligned text table (numbers to 4 significant digits)."""
-    columns = list(dict.fromkeys(key for row in rows for key in row))
+def _flag(dest: str) -> str:
+    return "--" + dest.replace("_", "-")
 
-    def cell(value: Any) -> str:
-        if isinstance(value, float):
-            return f"{value:.4g}"
-        return "" if value is None else str(value)
 
-    cells = [[cell(row.get(c)) for c in columns] for row in rows]
-    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))]
-    lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(v.rjust(w) for v, w in zip(r, widths, strict=True)) for r in cells]
-    return "\n".join(lines)
+def _default(model: str | None, field: str) -> Any:
+    """A model option's default, from its config (the one place it is defined)."""
+    config = ImplicitMFConfig if model == "implicit" else BiasedMFConfig
+    return config.model_fields[field].default
+
+
+# ---- data and models -----------------------------------------------------------------------
 
 
 def _load_data(path: str, args: argparse.Namespace) -> Dataset:
-    if not Path(path).exists():
+    source = "/dev/stdin" if path == "-" else path
+    if path != "-" and not Path(path).exists():
         raise CommandError(f"data file not found: {path}")
     try:
         return load_interactions(
-            path,
+            source,
             sep=args.sep,
             user_col=args.user_col,
             item_col=args.item_col,
             rating_col=args.rating_col,
+            duplicates=args.duplicates,
         )
-    except (ValueError, TypeError, KeyError, OSError, ImportError) as e:
+    except ImportError as e:
         raise CommandError(f"cannot read {path}: {_describe(e)}") from e
+    except (ValueError, TypeError, KeyError, OSError) as e:
+        message = _describe(e).replace(*_DUPLICATES_ADVICE)
+        message = message.removeprefix(f"{source}: ")  # the loader names the file too
+        raise CommandError(f"cannot read {path}: {message}") from e
+
+
+def _given_options(args: argparse.Namespace) -> list[str]:
+    """The model options given on the command line (their defaults are None)."""
+    return [dest for dest in MODEL_OPTIONS if getattr(args, dest, None) is not None]
+
+
+def _check_applicable(args: argparse.Namespace, kind: str) -> None:
+    wrong = [d for d in _given_options(args) if MODEL_OPTIONS[d][1] not in (None, kind)]
+    if wrong:
+        flags = ", ".join(_flag(d) for d in wrong)
+        other = "implicit" if kind == "biased" else "biased"
+        verb = "does" if len(wrong) == 1 else "do"
+        raise CommandError(f"{flags} {verb} not apply to --model {kind} (only to --model {other})")
+
+
+def _choose_model(args: argparse.Namespace, data: Dataset) -> tuple[str, str]:
+    """The model kind and why: ``--model``, else the options that only one model takes,
+    else the data (ratings: biased; none: implicit)."""
+    if args.model is not None:
+        kind, reason = args.model, f"--model {args.model}"
+    else:
+        given = _given_options(args)
+        implied = sorted({m for d in given if (m := MODEL_OPTIONS[d][1]) is not None})
+        if len(implied) == 1:
+            kind = implied[0]
+            flags = ", ".join(_flag(d) for d in given if MODEL_OPTIONS[d][1] == kind)
+            reason = f"chosen because {flags} applies only to it"
+        elif data.ratings is not None:
+            kind, reason = "biased", "chosen because the data has ratings"
+        else:
+            kind, reason = "implicit", "chosen because the data has no ratings"
+    _check_applicable(args, kind)
+    return kind, reason
 
 
 def _model_options(args: argparse.Namespace) -> dict[str, Any]:
-    names = (
-        "features",
-        "epochs",
-        "regularization",
-        "damping",
-        "weight",
-        "use_ratings",
-        "solver",
-        "cg_steps",
-        "dtype",
-        "user_embeddings",
-    )
-    options = {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
-    if "features" in options:
-        options["embedding_size"] = options.pop("features")
-    if args.model == "implicit":
-        options.pop("damping", None)
-    else:
-        for n in ("weight", "use_ratings", "solver", "cg_steps"):
-            options.pop(n, None)
-    return options
+    return {MODEL_OPTIONS[d][0]: getattr(args, d) for d in _given_options(args)}
 
 
-def _describe(error: Exception) -> str:
+def _describe(error: BaseException) -> str:
     """One line naming what was wrong (pydantic errors name the field)."""
     from pydantic import ValidationError
 
@@ -88,67 +140,277 @@ def _describe(error: Exception) -> str:
         )
     if isinstance(error, KeyError) and error.args:
         return str(error.args[0])  # str(KeyError) would add quotes
+    if isinstance(error, OSError) and error.strerror and error.filename:
+        return f"{error.filename}: {error.strerror}"
     text = str(error).strip().splitlines()
     return text[0] if text else type(error).__name__
 
 
-def _make_model(args: argparse.Namespace) -> ALSBase:
+def _make_model(kind: str, args: argparse.Namespace) -> ALSBase:
+    _check_applicable(args, kind)
+    options = _model_options(args)
     try:
-        return MODELS[args.model](**_model_options(args))
+        return MODELS[kind](**options)
     except ValueError as e:
-        raise CommandError(f"invalid model option: {_describe(e)}") from e
+        # Name the command-line option next to the config field.
+        text = _describe(e)
+        for dest, (field, _) in MODEL_OPTIONS.items():
+            text = text.replace(f"{field}:", f"{field} ({_flag(dest)}):")
+        raise CommandError(f"invalid model option: {text}") from e
+
+
+def _kind_of(model: ALSBase) -> str:
+    return next(k for k, cls in MODELS.items() if type(model) is cls)
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _summary(model: ALSBase) -> str:
+    c = model.config
+    return f"{_plural(c.embedding_size, 'feature')}, {_plural(c.epochs, 'epoch')}, {c.dtype}"
+
+
+def _file_size(path: str) -> str:
+    size = Path(path).stat().st_size
+    return f"{size / 1e6:.1f} MB" if size >= 1e6 else f"{size / 1e3:.0f} kB"
+
+
+def _say(text: str) -> None:
+    """Print a paragraph wrapped to a terminal's width."""
+    print(textwrap.fill(text, width=88, break_on_hyphens=False))
+
+
+def _data_line(path: str, data: Dataset) -> str:
+    what = "ratings" if data.ratings is not None else "interactions (no ratings)"
+    name = "stdin" if path == "-" else path
+    return (
+        f"Data: {name}: {data.user_count} users, {data.item_count} items, "
+        f"{data.interaction_count} {what}"
+    )
+
+
+# ---- output paths --------------------------------------------------------------------------
+
+
+def _check_output(path: str) -> None:
+    """Refuse, before any work, an output path that cannot be written (naming the user's
+    path, never a temporary one)."""
+    p = Path(path)
+    if p.is_dir():
+        raise CommandError(f"cannot write {path}: {os.strerror(errno.EISDIR)}")
+    parent = p.parent
+    if not parent.exists():
+        raise CommandError(f"cannot write {path}: directory {parent} does not exist")
+    if not parent.is_dir():
+        raise CommandError(f"cannot write {path}: {parent} is not a directory")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise CommandError(f"cannot write {path}: directory {parent} is not writable")
+
+
+def _output_format(path: str) -> str:
+    name = path.lower()
+    compressed = next((s for s in _COMPRESSION if name.endswith(s)), "")
+    suffix = Path(name[: len(name) - len(compressed)]).suffix
+    fmt = OUTPUT_FORMATS.get(suffix)
+    if fmt is None or (compressed and fmt == "parquet"):
+        shown = suffix + compressed if suffix else "no extension"
+        known = ", ".join(OUTPUT_FORMATS)
+        raise CommandError(
+            f"cannot tell the output format of {path} ({shown}): use one of {known} "
+            f"(text formats may end in {', '.join(_COMPRESSION)})"
+        )
+    return fmt
+
+
+def _save(model: ALSBase, path: str) -> None:
+    from .persistence import save
+
+    try:
+        save(model, path)
+    except OSError as e:
+        raise CommandError(f"cannot write {path}: {e.strerror or _describe(e)}") from e
+
+
+# ---- commands ------------------------------------------------------------------------------
 
 
 def cmd_quickstart(args: argparse.Namespace) -> int:
     from .evaluation import measure
+    from .evaluation.report import Column, describe_split, format_table, metric_label
     from .synthetic import generate
 
     start = time.perf_counter()
     data = generate(args.size, kind="explicit", seed=args.seed)
     print(
-        f"Synthetic data ({args.size}): {data.user_count} users, {data.item_count} items, "
-        f"{data.interaction_count} ratings, generated in {time.perf_counter() - start:.2f}s"
+        f"Synthetic ratings ({args.size}, no download): {data.user_count} users, "
+        f"{data.item_count} items, {data.interaction_count} ratings 1-5, generated in "
+        f"{time.perf_counter() - start:.2f} s"
     )
-    rows = []
-    for label, model in (
+    models = (
         ("BiasedMF", BiasedMFScorer(features=32, epochs=15, dtype="float32")),
         ("ImplicitMF", ImplicitMFScorer(features=32, epochs=15, dtype="float32")),
-        ("ImplicitMF-cg", ImplicitMFScorer(features=32, epochs=15, dtype="float32", solver="cg")),
-    ):
-        result = measure(model, data, rng=args.seed, threads=args.threads)
-        summary = result.summary()
-        rows.append(
-            {
-                "model": label,
-                "NDCG": summary["NDCG"],
-                "Recall@20": summary["Recall"],
-                "RMSE": summary.get("RMSE"),
-                "MAE": summary.get("global_MAE"),
-                "train_s": result.seconds["train"],
-                "recommend_s": result.seconds["recommend"],
-            }
-        )
+        ("ImplicitMF cg", ImplicitMFScorer(features=32, epochs=15, dtype="float32", solver="cg")),
+    )
+    _say(
+        "Models: 32 features, 15 epochs, float32; BiasedMF predicts ratings, ImplicitMF "
+        "ranks by what users rated (exact Cholesky solves, or conjugate gradient: cg)."
+    )
+    results = []
+    for label, model in models:
+        # The same seed gives every model the same split.
+        result = measure(model, data, rng=args.seed, threads=args.threads, n=args.n)
+        results.append((label, result))
+    first = results[0][1]
+    _say(describe_split(first, data.user_count))
     print()
-    print(_table(rows))
+    n = args.n
+    columns = [Column("model")]
+    columns += [Column(metric_label(m, n), 4) for m in ("NDCG", "Recall")]
+    columns += [Column("RMSE", 4), Column("MAE", 4), Column("train s", 2), Column("recs s", 2)]
+    rows = [
+        [
+            label,
+            result.summary()["NDCG"],
+            result.summary()["Recall"],
+            result.global_metrics.get("RMSE"),
+            result.global_metrics.get("MAE"),
+            result.seconds["train"],
+            result.seconds["recommend"],
+        ]
+        for label, result in results
+    ]
+    print(format_table(columns, rows))
+    print()
+    _say(
+        f"NDCG@{n}, Recall@{n}: mean over the {first.test_users} test users of their top-{n} "
+        f"list (of the items they had not rated). RMSE, MAE: over all "
+        f"{first.test_interactions} held-out ratings pooled (-: the model does not predict "
+        "ratings)."
+    )
+    print()
+    print(_NEXT_STEPS)
     return 0
+
+
+_NEXT_STEPS = """\
+Next, on your own data (CSV/TSV with user_id,item_id[,rating] columns, a MovieLens
+u.data/ratings.dat/ratings.csv, or Parquet; '-' reads stdin):
+  alskit evaluate ratings.csv                        measure on a holdout split
+  alskit train ratings.csv -o model.alskit           train on everything, save
+  alskit recommend model.alskit --users 1 2 -n 10    top-10 lists (CSV on stdout)"""
+
+
+def _data_options_given(args: argparse.Namespace) -> str:
+    """The data options as given (to repeat them in a suggested command)."""
+    parts = []
+    for dest, default in (
+        ("sep", None),
+        ("user_col", "user_id"),
+        ("item_col", "item_id"),
+        ("rating_col", "rating"),
+        ("duplicates", "error"),
+    ):
+        value = getattr(args, dest)
+        if value != default:
+            parts.append(f"{_flag(dest)} {value!r}" if dest == "sep" else f"{_flag(dest)} {value}")
+    return "".join(" " + p for p in parts)
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from .persistence import save
-
+    output = args.output if args.output is not None else args.resume
+    if output is None:
+        args.parser.error("the following arguments are required: -o/--output (or --resume)")
+    _check_output(output)
+    # Everything the options alone can refuse is refused before the data is read.
+    resumed = None
+    if args.resume is not None:
+        resumed = _prepare_resume(_read_model(args.resume), args)
+    elif args.model is not None:
+        _make_model(args.model, args)  # refuse bad options before reading the data
+    _verbose(args)
     data = _load_data(args.data, args)
-    model = _make_model(args)
+    print(_data_line(args.data, data))
+    if resumed is not None:
+        model = resumed
+        print(
+            f"Resuming {LABELS[_kind_of(model)]} from {args.resume} at epoch "
+            f"{model.trained_epochs}/{model.config.epochs} ({_summary(model)})"
+        )
+    else:
+        kind, reason = _choose_model(args, data)
+        model = _make_model(kind, args)
+        print(f"Model: {LABELS[kind]} ({reason}); {_summary(model)}")
     start = time.perf_counter()
+    options = TrainingOptions(rng=args.seed, threads=args.threads, resume=resumed is not None)
     try:
-        model.train(data, TrainingOptions(rng=args.seed, threads=args.threads, progress=None))
+        model.train(data, options)
     except ValueError as e:
         raise CommandError(f"training failed: {_describe(e)}") from e
-    save(model, args.output)
+    except KeyboardInterrupt:
+        if model.trained_epochs < model.config.epochs:
+            return _interrupted(model, args, output)
+        # Held to the end of the last epoch: all epochs are done, so finish (the loop runs
+        # no more epochs, only the finalization) and save a complete model.
+        model.train(data, TrainingOptions(threads=args.threads, resume=True, progress=False))
+    _save(model, output)
     print(
-        f"trained {model!r} on {data.interaction_count} interactions in "
-        f"{time.perf_counter() - start:.2f}s; saved to {args.output}"
+        f"Trained {LABELS[_kind_of(model)]} on {data.interaction_count} interactions of "
+        f"{data.user_count} users and {data.item_count} items in "
+        f"{time.perf_counter() - start:.2f} s; saved to {output} "
+        f"({_summary(model)}, {_file_size(output)})"
     )
     return 0
+
+
+def _interrupted(model: ALSBase, args: argparse.Namespace, output: str) -> int:
+    """After Ctrl-C (held until the epoch ended): save the last complete epoch."""
+    prefix = "alskit train: interrupted"
+    if model.trained_epochs == 0:
+        print(f"{prefix} before the first epoch completed; nothing saved", file=sys.stderr)
+        return 130
+    _save(model, output)
+    print(
+        f"{prefix}: saved the model at its last complete epoch "
+        f"({model.trained_epochs}/{model.config.epochs}) to {output}; continue with: "
+        f"alskit train {args.data} --resume {output}{_data_options_given(args)}",
+        file=sys.stderr,
+    )
+    return 130
+
+
+def _prepare_resume(model: ALSBase, args: argparse.Namespace) -> ALSBase:
+    """The loaded model, checked against the options (only --epochs may change)."""
+    kind = _kind_of(model)
+    if args.model is not None and args.model != kind:
+        raise CommandError(f"--model {args.model} does not match {args.resume}, a {kind} model")
+    fixed = [_flag(d) for d in _given_options(args) if d != "epochs"]
+    if fixed:
+        raise CommandError(
+            f"{', '.join(fixed)} cannot change when resuming {args.resume} (it keeps its "
+            "configuration); only --epochs can"
+        )
+    if args.epochs is not None:
+        if args.epochs < model.trained_epochs:
+            raise CommandError(
+                f"--epochs {args.epochs} is fewer than the {model.trained_epochs} epochs "
+                f"{args.resume} has already trained"
+            )
+        model.config = model.validate_config({**model.dump_config(), "epochs": args.epochs})
+    if model.trained_epochs >= model.config.epochs:
+        raise CommandError(
+            f"{args.resume} has already trained all its {model.config.epochs} epochs; "
+            f"pass --epochs N (more than {model.config.epochs}) to train further"
+        )
+    return model
+
+
+def _verbose(args: argparse.Namespace) -> None:
+    """With --verbose, every epoch is logged to stderr (time, deltas)."""
+    if args.verbose:
+        logging.basicConfig(format="%(name)s: %(message)s", stream=sys.stderr)
+        logging.getLogger("alskit").setLevel(logging.INFO)
 
 
 def _read_model(path: str) -> ALSBase:
@@ -158,11 +420,15 @@ def _read_model(path: str) -> ALSBase:
         raise CommandError(f"model file not found: {path}")
     try:
         return load(path)
-    except ValueError as e:
+    except (ValueError, OSError) as e:
         raise CommandError(f"cannot load {path}: {_describe(e)}") from e
 
 
 def cmd_recommend(args: argparse.Namespace) -> int:
+    fmt = "csv"
+    if args.output is not None:
+        _check_output(args.output)
+        fmt = _output_format(args.output)
     model = _read_model(args.model_file)
     users: Any = None
     if args.users:
@@ -174,13 +440,15 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     frame = recs.to_df()
     if args.output is None:
         frame.to_csv(sys.stdout, index=False)
-    elif args.output.endswith(".parquet"):
-        try:
-            recs.to_parquet(args.output)
-        except ImportError as e:
-            raise CommandError("writing Parquet needs pyarrow (pip install pyarrow)") from e
-    else:
-        recs.to_csv(args.output)
+        return 0
+    try:
+        recs.write(args.output, fmt)  # atomically: a failed write keeps the previous file
+    except ImportError as e:
+        raise CommandError(
+            f"writing Parquet ({args.output}) needs pyarrow: pip install 'alskit[parquet]'"
+        ) from e
+    except OSError as e:
+        raise CommandError(f"cannot write {args.output}: {e.strerror or _describe(e)}") from e
     return 0
 
 
@@ -202,21 +470,76 @@ def _parse_ids(tokens: list[str], integer_ids: bool) -> Any:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from .evaluation import measure
+    from .evaluation.report import describe_split, metrics_table
 
+    if args.model is not None:
+        _make_model(args.model, args)  # refuse bad options before reading the data
+    _verbose(args)
     data = _load_data(args.data, args)
-    model = _make_model(args)
-    result = measure(model, data, rng=args.seed, threads=args.threads, n=args.n)
-    summary = result.summary()
-    summary.update({f"{k}_s": v for k, v in result.seconds.items()})
-    print(_table([{"metric": k, "value": v} for k, v in summary.items()]))
+    print(_data_line(args.data, data))
+    kind, reason = _choose_model(args, data)
+    model = _make_model(kind, args)
+    print(f"Model: {LABELS[kind]} ({reason}); {_summary(model)}")
+    try:
+        result = measure(model, data, rng=args.seed, threads=args.threads, n=args.n)
+    except ValueError as e:
+        raise CommandError(f"evaluation failed: {_describe(e)}") from e
+    _say(describe_split(result, data.user_count))
+    print()
+    print(metrics_table(result))
+    print()
+    print(
+        f"Trained in {result.seconds['train']:.2f} s; top-{args.n} lists for the test users "
+        f"in {result.seconds['recommend']:.2f} s."
+    )
+    given = "".join(_option_words(d, getattr(args, d)) for d in _given_options(args))
+    shared = "".join(
+        _option_words(d, getattr(args, d))
+        for d in _given_options(args)
+        if MODEL_OPTIONS[d][1] is None
+    )
+    print("Next:")
+    if data.ratings is not None:  # the other model can train on it too: compare
+        other = "implicit" if kind == "biased" else "biased"
+        why = {
+            "implicit": "often better top-N lists: it learns from which items users rated",
+            "biased": "it predicts the ratings too (RMSE, MAE)",
+        }[other]
+        print(f"  alskit evaluate {args.data} --model {other}{shared}{_data_options_given(args)}")
+        print(f"      ({why})")
+    print(
+        f"  alskit train {args.data} --model {kind}{given}{_data_options_given(args)} "
+        "-o model.alskit"
+    )
     return 0
+
+
+def _option_words(dest: str, value: Any) -> str:
+    """A given model option as it is written on the command line."""
+    if dest == "use_ratings":
+        return " --use-ratings"
+    return f" {_flag(dest)} {str(value).lower() if isinstance(value, bool) else value}"
+
+
+# ---- the parser ----------------------------------------------------------------------------
+
+
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Shows each option's default, except where there is none to show (None/False) or the
+    help text states it."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        if action.default in (None, False) or "default" in text:
+            return text
+        return super()._get_help_string(action)
 
 
 def _add_data_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "data",
         help="interactions file: CSV/TSV with user, item[, rating] columns, MovieLens "
-        "u.data/ratings.dat/ratings.csv, or .parquet",
+        "u.data/ratings.dat/ratings.csv, or .parquet (may be .gz/.bz2/.xz); '-' reads stdin",
     )
     p.add_argument(
         "--sep",
@@ -226,93 +549,195 @@ def _add_data_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--user-col", default="user_id", help="user column name")
     p.add_argument("--item-col", default="item_id", help="item column name")
     p.add_argument("--rating-col", default="rating", help="rating column name")
+    p.add_argument(
+        "--duplicates",
+        choices=["error", "last", "sum"],
+        default="error",
+        help="a (user, item) pair given more than once: refuse the file, keep the last "
+        "row, or add up the ratings",
+    )
 
 
 def _add_model_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", choices=sorted(MODELS), default="biased", help="which scorer")
-    p.add_argument("--features", type=int, help="embedding size (default 50)")
-    p.add_argument("--epochs", type=int, help="training epochs (default 10)")
-    p.add_argument("--regularization", type=float, help="L2 regularization (default 0.1)")
-    p.add_argument("--damping", type=float, help="bias damping, biased model (default 5)")
-    p.add_argument("--weight", type=float, help="confidence weight, implicit model (default 40)")
+    def d(field: str, model: str | None = None) -> str:
+        return f"(default: {_default(model, field)})"
+
     p.add_argument(
-        "--use-ratings",
-        action="store_true",
+        "--model",
+        choices=sorted(MODELS),
         default=None,
-        help="implicit model: confidence from rating values",
+        help="which scorer (default: biased if the data has ratings, else implicit)",
     )
-    p.add_argument("--solver", choices=["cholesky", "cg"], help="implicit model solver")
-    p.add_argument("--cg-steps", type=int, help="conjugate-gradient steps (default 3)")
-    p.add_argument("--dtype", choices=["float32", "float64"], help="factor precision")
-    p.add_argument(
+    g = p.add_argument_group("model options (both models)")
+    g.add_argument("--features", type=int, help=f"embedding size {d('embedding_size')}")
+    g.add_argument("--epochs", type=int, help=f"training epochs {d('epochs')}")
+    g.add_argument("--regularization", type=float, help=f"L2 regularization {d('regularization')}")
+    g.add_argument("--dtype", choices=["float32", "float64"], help=f"factor precision {d('dtype')}")
+    g.add_argument(
         "--user-embeddings",
         choices=["true", "false", "prefer"],
         type=str.lower,
-        help="keep user embeddings (default true)",
+        help=f"keep user embeddings (default: {str(_default(None, 'user_embeddings')).lower()})",
     )
-    p.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    g = p.add_argument_group("biased model options")
+    g.add_argument("--damping", type=float, help=f"bias damping {d('damping', 'biased')}")
+    g = p.add_argument_group("implicit model options")
+    g.add_argument("--weight", type=float, help=f"confidence weight {d('weight', 'implicit')}")
+    g.add_argument(
+        "--use-ratings",
+        action="store_true",
+        default=None,
+        help="confidence from the rating values (default: presence only)",
+    )
+    g.add_argument(
+        "--solver",
+        choices=["cholesky", "cg"],
+        help=f"exact Cholesky or conjugate gradient {d('solver', 'implicit')}",
+    )
+    g.add_argument(
+        "--cg-steps", type=int, help=f"conjugate-gradient steps {d('cg_steps', 'implicit')}"
+    )
+    p.add_argument("--seed", type=int, default=42, help="random seed")
+    p.add_argument(
+        "-v", "--verbose", action="store_true", help="log every epoch's time and deltas to stderr"
+    )
 
 
 def _add_threads(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=int, default=None, help="native threads (default: all)")
 
 
+def _command(
+    sub: Any, name: str, summary: str, description: str, epilog: str
+) -> argparse.ArgumentParser:
+    p: argparse.ArgumentParser = sub.add_parser(
+        name,
+        help=summary,
+        description=textwrap.fill(f"{summary[0].upper()}{summary[1:]}. {description}", 78),
+        epilog=epilog,
+        formatter_class=_HelpFormatter,
+    )
+    p.set_defaults(parser=p)
+    return p
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="alskit", description="Fast, exact ALS matrix factorization for recommenders."
+        prog="alskit",
+        description="Fast, exact ALS matrix factorization for recommenders.",
+        epilog="Start with 'alskit quickstart'; 'alskit COMMAND --help' describes a command.",
+        formatter_class=_HelpFormatter,
     )
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--version", action="version", version=f"alskit {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("quickstart", help="train and evaluate on built-in synthetic data")
+    p = _command(
+        sub,
+        "quickstart",
+        "train and evaluate three models on built-in synthetic ratings",
+        "No download: the data is generated.",
+        "example:\n  alskit quickstart --size tiny",
+    )
     p.add_argument(
         "--size",
         default="small",
         choices=["tiny", "small", "medium", "large"],
-        help="synthetic data size (default small: MovieLens-100K shape)",
+        help="synthetic data size (small: the MovieLens-100K shape)",
     )
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("-n", type=int, default=20, help="recommendation list length")
+    p.add_argument("--seed", type=int, default=0, help="random seed")
     _add_threads(p)
     p.set_defaults(run=cmd_quickstart)
 
-    p = sub.add_parser("train", help="train a model on a data file and save it")
+    p = _command(
+        sub,
+        "train",
+        "train a model on a data file and save it",
+        "Ctrl-C saves the last complete epoch; --resume continues it.",
+        "examples:\n  alskit train ratings.csv -o model.alskit\n"
+        "  alskit train clicks.csv --model implicit --features 64 -o model.alskit\n"
+        "  alskit train ratings.csv --resume model.alskit --epochs 20",
+    )
     _add_data_options(p)
     _add_model_options(p)
     _add_threads(p)
-    p.add_argument("-o", "--output", required=True, help="model file to write")
+    p.add_argument("-o", "--output", help="model file to write (default: the --resume file)")
+    p.add_argument(
+        "--resume",
+        metavar="MODEL",
+        help="continue training MODEL (saved by 'alskit train', e.g. after Ctrl-C) on the "
+        "same data, up to its epochs or --epochs",
+    )
     p.set_defaults(run=cmd_train)
 
-    p = sub.add_parser("recommend", help="top-N recommendations from a saved model")
+    p = _command(
+        sub,
+        "recommend",
+        "top-N recommendations from a saved model",
+        "Writes (user_id, item_id, score, rank) rows, excluding items each user has seen.",
+        "examples:\n  alskit recommend model.alskit --users 1 2 -n 5\n"
+        "  alskit recommend model.alskit -o recs.parquet",
+    )
     p.add_argument("model_file", help="model written by 'alskit train'")
     p.add_argument("--users", nargs="*", help="user ids (default: all users)")
-    p.add_argument("-n", type=int, default=10, help="list length (default 10)")
-    p.add_argument("-o", "--output", help="CSV or .parquet file (default: CSV to stdout)")
+    p.add_argument("-n", type=int, default=10, help="list length")
+    p.add_argument(
+        "-o",
+        "--output",
+        help="output file, format from its extension: .csv, .tsv, .parquet, .json "
+        "(an array of rows) or .jsonl (one row a line) (default: CSV to stdout)",
+    )
     _add_threads(p)
     p.set_defaults(run=cmd_recommend)
 
-    p = sub.add_parser("evaluate", help="train on a holdout split and print metrics")
+    p = _command(
+        sub,
+        "evaluate",
+        "train on a holdout split and print accuracy metrics",
+        "A fifth of the users, at random, have 20% of their interactions held out; the "
+        "model trains on the rest and is measured on its top-N lists for them (and, for "
+        "ratings, on its rating predictions).",
+        "examples:\n  alskit evaluate ratings.csv\n  alskit evaluate clicks.csv -n 10",
+    )
     _add_data_options(p)
     _add_model_options(p)
     _add_threads(p)
-    p.add_argument("-n", type=int, default=20, help="list length (default 20)")
+    p.add_argument("-n", type=int, default=20, help="list length (the metrics' cutoff)")
     p.set_defaults(run=cmd_evaluate)
     return parser
 
 
+def _quiet_stdout() -> None:
+    """The reader of stdout has gone (e.g. ``| head``): send what is left nowhere, so the
+    interpreter's final flush does not fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        # From the command's own parser, so its usage is printed, not the top-level one.
+        args.parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if getattr(args, "user_embeddings", None) is not None:
         args.user_embeddings = {"true": True, "false": False}.get(
             args.user_embeddings, args.user_embeddings
         )
     try:
-        return int(args.run(args))
+        status = int(args.run(args))
+        sys.stdout.flush()  # a closed pipe shows here, inside the handler below
+        return status
+    except BrokenPipeError:
+        _quiet_stdout()
+        return 0
     except CommandError as e:
         print(f"alskit {args.command}: error: {e}", file=sys.stderr)
         return 2
     except (ValueError, TypeError, KeyError, OSError, EOFError, MemoryError) as e:
-        # Bad input met deeper down (an unwritable output path, data a model cannot use):
-        # still one line and status 2, never a traceback.
+        # Bad input met deeper down (data a model cannot use): still one line and status 2,
+        # never a traceback.
         print(f"alskit {args.command}: error: {_describe(e)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -1,4 +1,4 @@
-"""Per-epoch training progress a person can follow, silent unless someone is watching."""
+"""Progress a person can follow on long work (tqdm bars), silent unless someone is watching."""
 
 from __future__ import annotations
 
@@ -6,10 +6,14 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Iterable, Iterator
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
+
+from tqdm import tqdm
 
 _log = logging.getLogger("alskit.training")
+T = TypeVar("T")
 
 
 def progress_wanted(requested: bool | None) -> bool:
@@ -21,9 +25,35 @@ def progress_wanted(requested: bool | None) -> bool:
     return sys.stderr.isatty()
 
 
+def _bar(total: int | None, desc: str, unit: str, leave: bool) -> Any:
+    # The plain (terminal) tqdm on stderr, so stdout stays clean for data. The width follows
+    # the terminal when it is resized; a terminal that reports no size (0 columns, as a bare
+    # pseudo-terminal does) gets 80 columns and 24 rows rather than an invisible bar
+    # (tqdm also hides a bar below the terminal's last row: 0 rows would hide them all.)
+    try:
+        size = os.get_terminal_size(sys.stderr.fileno())
+        sized = size.columns > 0 and size.lines > 0
+    except (OSError, ValueError, AttributeError):  # not a terminal, or no file descriptor
+        sized = False
+    return tqdm(
+        total=total,
+        desc=desc,
+        unit=unit,
+        leave=leave,
+        file=sys.stderr,
+        dynamic_ncols=sized,
+        ncols=None if sized else 80,
+        nrows=None if sized else 24,
+    )
+
+
 class EpochProgress:
     """A progress bar over epochs (tqdm) showing the last deltas; every epoch is also logged
-    at INFO level on the ``alskit.training`` logger with its elapsed time."""
+    at INFO level on the ``alskit.training`` logger with its elapsed time.
+
+    The bar stays on screen when training ends (it records how long each model took), and is
+    closed cleanly when training is interrupted.
+    """
 
     def __init__(self, label: str, epochs: int | None, enabled: bool) -> None:
         self.label = label
@@ -32,9 +62,7 @@ class EpochProgress:
         self._start = time.perf_counter()
         self._last = self._start
         if enabled:
-            from tqdm.auto import tqdm
-
-            self._bar = tqdm(total=epochs, desc=label, unit="epoch", leave=False)
+            self._bar = _bar(epochs, label, "epoch", leave=True)
 
     def __enter__(self) -> EpochProgress:
         return self
@@ -53,7 +81,8 @@ class EpochProgress:
         self._last = now
         if self._bar is not None:
             self._bar.set_postfix({k: f"{v:.3g}" for k, v in metrics.items()}, refresh=False)
-            self._bar.update(1)
+            # To the epoch's number, not +1: a resumed run starts at its completed epochs.
+            self._bar.update(epoch - self._bar.n)
 
     def __exit__(
         self,
@@ -64,3 +93,17 @@ class EpochProgress:
         if self._bar is not None:
             self._bar.close()
         _log.info("%s: trained in %.3fs", self.label, time.perf_counter() - self._start)
+
+
+def steps(
+    items: Iterable[T], total: int | None, desc: str, unit: str, enabled: bool | None = None
+) -> Iterator[T]:
+    """``items`` unchanged, with a transient progress bar while they are consumed (when
+    :func:`progress_wanted` says so for ``enabled``)."""
+    if not progress_wanted(enabled):
+        yield from items
+        return
+    with _bar(total, desc, unit, leave=False) as bar:
+        for item in items:
+            yield item
+            bar.update(1)

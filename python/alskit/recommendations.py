@@ -2,19 +2,47 @@
 
 from __future__ import annotations
 
+import bz2
+import gzip
+import io
+import lzma
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from os import PathLike
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 import numpy as np
 from numpy.typing import NDArray
 
 from ._atomic import atomic_output
+from ._display import REPR_ROWS, table_repr
 from .data import ItemList, Vocabulary
 from .data._compat import require_module
 
+_FORMATS = ("csv", "tsv", "parquet", "json", "jsonl")
 
-@dataclass(frozen=True)
+
+@contextmanager
+def _compressing(stream: BinaryIO, path: str | PathLike[str]) -> Iterator[BinaryIO]:
+    """``stream`` itself, or a compressor writing into it (by the path's suffix); the
+    compressor is finished on exit, the stream left open."""
+    name = str(path).lower()
+    compressor: BinaryIO | None = None
+    if name.endswith(".gz"):
+        compressor = cast(BinaryIO, gzip.GzipFile(fileobj=stream, mode="wb"))
+    elif name.endswith(".bz2"):
+        compressor = cast(BinaryIO, bz2.BZ2File(stream, "wb"))
+    elif name.endswith(".xz"):
+        compressor = cast(BinaryIO, lzma.LZMAFile(stream, "wb"))
+    if compressor is None:
+        yield stream
+        return
+    with compressor:
+        yield compressor
+
+
+@dataclass(frozen=True, repr=False)
 class Recommendations:
     """Top-N lists of many users (or similar items of many items), one row per entry.
 
@@ -55,31 +83,53 @@ class Recommendations:
         return len(self.item_ids)
 
     def to_df(self) -> Any:
-        """A pandas DataFrame with columns (user_id | item, item_id, score, rank)."""
+        """A pandas DataFrame with columns (user_id | query_item_id, item_id, score, rank)."""
+        return self._frame(slice(None))
+
+    def _frame(self, rows: slice) -> Any:
         import pandas as pd
 
         return pd.DataFrame(
             {
-                self.query_column: self.query_ids,
-                "item_id": self.item_ids,
-                "score": self.scores,
-                "rank": self.ranks,
+                self.query_column: self.query_ids[rows],
+                "item_id": self.item_ids[rows],
+                "score": self.scores[rows],
+                "rank": self.ranks[rows],
             }
         )
 
-    def to_csv(self, path: str | PathLike[str]) -> None:
-        """Write :meth:`to_df` as CSV to ``path``, atomically: a failure (a full disk, an
-        interruption) leaves any previous file as it was (see :mod:`alskit._atomic`)."""
+    def write(self, path: str | PathLike[str], format: str = "csv") -> None:
+        """Write :meth:`to_df` to ``path`` as ``csv``, ``tsv``, ``parquet`` (needs pyarrow),
+        ``json`` or ``jsonl`` (one record per line), atomically: a failure (a full disk, an
+        interruption) leaves any previous file as it was (see :mod:`alskit._atomic`). Text
+        formats are compressed when ``path`` ends in ``.gz``, ``.bz2`` or ``.xz``."""
+        if format not in _FORMATS:
+            raise ValueError(f"format must be one of {', '.join(_FORMATS)}, got {format!r}")
         frame = self.to_df()
-        with atomic_output(path) as stream:
-            frame.to_csv(stream, index=False)
+        if format == "parquet":
+            require_module("pyarrow", "writing Parquet")  # before the output is touched
+            with atomic_output(path) as stream:
+                frame.to_parquet(stream, index=False)
+            return
+        with atomic_output(path) as stream, _compressing(stream, path) as binary:
+            text = io.TextIOWrapper(binary, encoding="utf-8", newline="")
+            try:
+                if format == "csv" or format == "tsv":
+                    frame.to_csv(text, index=False, sep="\t" if format == "tsv" else ",")
+                else:
+                    frame.to_json(
+                        text, orient="records", lines=format == "jsonl", double_precision=15
+                    )
+                text.flush()
+            finally:
+                text.detach()  # the binary stream stays open for atomic_output to finish
 
-    def to_parquet(self, path: str | PathLike[str]) -> None:
-        """Write :meth:`to_df` as Parquet to ``path`` (needs pyarrow), atomically."""
-        frame = self.to_df()
-        require_module("pyarrow", "Recommendations.to_parquet")  # before touching the file
-        with atomic_output(path) as stream:
-            frame.to_parquet(stream, index=False)
+    def __repr__(self) -> str:
+        queries = len(np.unique(self.query_ids)) if len(self) else 0
+        kind = "user" if self.query_column == "user_id" else "query item"
+        kind += "" if queries == 1 else "s"
+        title = f"Recommendations({len(self)} rows for {queries} {kind})"
+        return table_repr(title, self._frame(slice(REPR_ROWS)), len(self))
 
     def for_query(self, query_id: Any) -> ItemList:
         """One user's (or item's) list as an ItemList, best first; empty if absent."""

@@ -17,13 +17,15 @@ void fold_in_explicit(const CsrView<Scalar, Ptr>& residuals, ConstMatrixMap<Scal
     explicit_half_epoch(residuals, out, items, reg, threads);
 }
 
-/// Implicit: `conf` holds the weights v; `gram` is the stored QᵀQ + λI. Always Cholesky: a new
-/// user has no previous embedding to warm-start conjugate gradient from.
+/// Implicit: `conf` holds the weights v and `targets` the right-hand sides b (null: 1 + v, see
+/// implicit_solver.hpp); `gram` is the stored QᵀQ + λI. Always Cholesky: a new user has no
+/// previous embedding to warm-start conjugate gradient from.
 template <class Scalar, class Ptr>
 void fold_in_implicit(const CsrView<Scalar, Ptr>& conf, ConstMatrixMap<Scalar> items,
-                      ConstSquareMap<Scalar> gram, MatrixMap<Scalar> out, int threads) {
+                      ConstSquareMap<Scalar> gram, MatrixMap<Scalar> out, int threads,
+                      const Scalar* targets = nullptr) {
     out.setZero();
-    implicit_half_epoch(conf, out, items, gram, ImplicitSolver::cholesky, 1, threads);
+    implicit_half_epoch(conf, out, items, gram, ImplicitSolver::cholesky, 1, threads, targets);
 }
 
 }  // namespace alskit

@@ -1,8 +1,11 @@
 // One implicit-feedback ALS half-epoch (Hu, Koren & Volinsky 2008).
 //
-// With confidence weights v_ui ≥ 0 on observed cells (confidence 1 + v, preference 1) and
-// G = QᵀQ + λI computed once for the half-epoch (λ is not count-scaled):
-//     (G + Σ_{i∈I_u} v_ui q_i q_iᵀ) p_u = Σ_{i∈I_u} (1 + v_ui) q_i      (empty row → p_u = 0)
+// With weights v_ui on observed cells, right-hand-side targets b_ui, and G = QᵀQ + λI computed
+// once for the half-epoch (λ is not count-scaled):
+//     (G + Σ_{i∈I_u} v_ui q_i q_iᵀ) p_u = Σ_{i∈I_u} b_ui q_i      (empty row → p_u = 0)
+// b_ui defaults to 1 + v_ui: confidence 1 + v and preference 1 (LensKit). Explicit targets
+// express other mappings of feedback to (confidence c, preference π) as v = c − 1, b = c·π:
+// implicit's c = |α·r|, π = [r > 0]; Spark's c = 1 + α·|r|, π = [r > 0].
 // Cholesky solves it exactly. Conjugate gradient runs `cg_steps` iterations warm-started from
 // the current p_u and applies A·x = G·x + Q_Iᵀ(v ∘ (Q_I x)) without ever forming A.
 #pragma once
@@ -21,9 +24,11 @@ using ConstSquareMap = Eigen::Map<const SquareMatrix<Scalar>>;
 namespace detail {
 
 /// Builds the system into the batch's free slot (solved by Cholesky with the batch).
+/// `targets` (aligned with conf.values) holds b; null means b = 1 + v.
 template <class Scalar, class Ptr>
 void implicit_row_system(RowWorkspace<Scalar>& ws, const CsrView<Scalar, Ptr>& conf,
-                         ConstMatrixMap<Scalar> right, ConstSquareMap<Scalar> gram, Index r) {
+                         ConstMatrixMap<Scalar> right, ConstSquareMap<Scalar> gram,
+                         const Scalar* targets, Index r) {
     const Index begin = conf.row_begin(r);
     const Index n = conf.row_length(r);
     Matrix<Scalar>& x = ws.gather.rows();
@@ -43,7 +48,8 @@ void implicit_row_system(RowWorkspace<Scalar>& ws, const CsrView<Scalar, Ptr>& c
             RowGather<Scalar>::prefetch_ahead(right, conf.indices, j, start + m);
             const Scalar v = conf.values[j];
             const auto q = right.row(conf.indices[j]);
-            rhs.noalias() += (Scalar(1) + v) * q.transpose();
+            const Scalar b = targets != nullptr ? targets[j] : Scalar(1) + v;
+            rhs.noalias() += b * q.transpose();
             if (v > 0) x.row(positive++) = std::sqrt(v) * q;
             any_negative = any_negative || v < 0;
         }
@@ -64,8 +70,8 @@ void implicit_row_system(RowWorkspace<Scalar>& ws, const CsrView<Scalar, Ptr>& c
 /// Conjugate gradient on the same system, starting from `start`; result in ws.x.
 template <class Scalar, class Ptr, class Start>
 void implicit_row_cg(RowWorkspace<Scalar>& ws, const CsrView<Scalar, Ptr>& conf,
-                     ConstMatrixMap<Scalar> right, ConstSquareMap<Scalar> gram, Index r,
-                     const Start& start, int steps) {
+                     ConstMatrixMap<Scalar> right, ConstSquareMap<Scalar> gram,
+                     const Scalar* targets, Index r, const Start& start, int steps) {
     const Index begin = conf.row_begin(r);
     const Index n = conf.row_length(r);
     const Index chunk = ws.gather.chunk();
@@ -76,7 +82,7 @@ void implicit_row_cg(RowWorkspace<Scalar>& ws, const CsrView<Scalar, Ptr>& conf,
     const bool fits = n <= chunk;
     if (fits) ws.gather.gather(right, conf.indices, begin, n);
 
-    // out = G·in + Q_Iᵀ (v ∘ (Q_I in)); with rhs != nullptr also accumulates Q_Iᵀ(1 + v).
+    // out = G·in + Q_Iᵀ (v ∘ (Q_I in)); with rhs != nullptr also accumulates Q_Iᵀ b.
     auto apply = [&](const Vector<Scalar>& in, Vector<Scalar>& out, Vector<Scalar>* rhs) {
         out.noalias() = gram * in;
         for (Index s = 0; s < n; s += chunk) {
@@ -88,7 +94,11 @@ void implicit_row_cg(RowWorkspace<Scalar>& ws, const CsrView<Scalar, Ptr>& conf,
             t.head(m).array() *= v.array();
             out.noalias() += block.transpose() * t.head(m);
             if (rhs != nullptr) {
-                t.head(m).array() = v.array() + Scalar(1);
+                if (targets != nullptr) {
+                    t.head(m) = ConstVectorMap<Scalar>(targets + begin + s, m);
+                } else {
+                    t.head(m).array() = v.array() + Scalar(1);
+                }
                 rhs->noalias() += block.transpose() * t.head(m);
             }
         }
@@ -120,30 +130,32 @@ void implicit_row_cg(RowWorkspace<Scalar>& ws, const CsrView<Scalar, Ptr>& conf,
 
 }  // namespace detail
 
-/// `gram` is G = QᵀQ + λI of `right` (see gram.hpp); `left` is updated in place.
+/// `gram` is G = QᵀQ + λI of `right` (see gram.hpp); `left` is updated in place. `targets`
+/// is null (b = 1 + v) or holds one b per entry of `conf`, aligned with its values.
 template <class Scalar, class Ptr>
 double implicit_half_epoch(const CsrView<Scalar, Ptr>& conf, MatrixMap<Scalar> left,
                            ConstMatrixMap<Scalar> right, ConstSquareMap<Scalar> gram,
-                           ImplicitSolver solver, int cg_steps, int threads) {
+                           ImplicitSolver solver, int cg_steps, int threads,
+                           const Scalar* targets = nullptr) {
     check_half_epoch_shapes(conf, left.rows(), left.cols(), right);
     require(gram.rows() == right.cols() && gram.cols() == right.cols(),
             "gram must be k × k with k = " + std::to_string(right.cols()));
     require(cg_steps >= 1 || solver == ImplicitSolver::cholesky, "cg_steps must be at least 1");
-    return update_rows(conf, left, threads,
-                       [&](RowWorkspace<Scalar>& ws, Index r) -> const Vector<Scalar>* {
-                           if (solver == ImplicitSolver::cholesky) {
-                               detail::implicit_row_system(ws, conf, right, gram, r);
-                               return nullptr;  // solved with the thread's next batch
-                           }
-                           detail::implicit_row_cg(ws, conf, right, gram, r, left.row(r), cg_steps);
-                           return &ws.x;
-                       });
+    return update_rows(
+        conf, left, threads, [&](RowWorkspace<Scalar>& ws, Index r) -> const Vector<Scalar>* {
+            if (solver == ImplicitSolver::cholesky) {
+                detail::implicit_row_system(ws, conf, right, gram, targets, r);
+                return nullptr;  // solved with the thread's next batch
+            }
+            detail::implicit_row_cg(ws, conf, right, gram, targets, r, left.row(r), cg_steps);
+            return &ws.x;
+        });
 }
 
 #define ALSKIT_DECLARE_IMPLICIT(Scalar, Ptr)                                                   \
     extern template double implicit_half_epoch(const CsrView<Scalar, Ptr>&, MatrixMap<Scalar>, \
                                                ConstMatrixMap<Scalar>, ConstSquareMap<Scalar>, \
-                                               ImplicitSolver, int, int);
+                                               ImplicitSolver, int, int, const Scalar*);
 ALSKIT_DECLARE_IMPLICIT(float, std::int32_t)
 ALSKIT_DECLARE_IMPLICIT(float, std::int64_t)
 ALSKIT_DECLARE_IMPLICIT(double, std::int32_t)

@@ -201,4 +201,18 @@ void score_pairs(ConstMatrixMap<Scalar> user_factors, ConstMatrixMap<Scalar> ite
     (void)threads;
 }
 
+// Compiled once, in cpp/src/scoring.cpp.
+#define ALSKIT_SCORING_INSTANTIATIONS(EXTERN, Scalar)                                            \
+    EXTERN template void top_n(ConstMatrixMap<Scalar>, ConstMatrixMap<Scalar>,                   \
+                               const TopNRequest<Scalar, std::int32_t>&, std::int32_t*, Scalar*, \
+                               int);                                                             \
+    EXTERN template void top_n(ConstMatrixMap<Scalar>, ConstMatrixMap<Scalar>,                   \
+                               const TopNRequest<Scalar, std::int64_t>&, std::int32_t*, Scalar*, \
+                               int);                                                             \
+    EXTERN template void score_pairs(ConstMatrixMap<Scalar>, ConstMatrixMap<Scalar>,             \
+                                     const std::int32_t*, const std::int32_t*, Index,            \
+                                     const Scalar*, const Scalar*, Scalar*, int);
+ALSKIT_SCORING_INSTANTIATIONS(extern, float)
+ALSKIT_SCORING_INSTANTIATIONS(extern, double)
+
 }  // namespace alskit

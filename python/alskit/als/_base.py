@@ -243,8 +243,16 @@ class ALSBase(IterativeTraining, Component[ALSConfig], ABC):
         return items
 
     def _check_trained(self) -> None:
+        """Refuse to serve a model that has not completed an epoch: its factors (if any) are
+        random initial values, and its scores would be meaningless. A model interrupted at a
+        complete epoch keeps working."""
         if getattr(self, "item_features_", None) is None:
             raise RuntimeError(f"{type(self).__name__} is not trained: call train() first")
+        if self.trained_epochs < 1:
+            raise RuntimeError(
+                f"{type(self).__name__} has not completed a training epoch (training was "
+                "interrupted or failed before the first epoch ended): call train() again"
+            )
 
     @_reads
     def __call__(self, query: QueryLike = None, items: ItemList | ArrayLike = ()) -> ItemList:

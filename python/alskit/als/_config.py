@@ -101,7 +101,14 @@ class ImplicitMFConfig(ALSConfig):
     """The confidence weight w of observed items (confidence 1 + w·r)."""
 
     use_ratings: bool = False
-    """Use rating values (confidence 1 + w·rating) instead of presence alone."""
+    """Use rating values (confidence 1 + w·rating) instead of presence alone. Negative ratings
+    are refused (ValueError) unless ``negative_feedback`` is set."""
+
+    negative_feedback: bool = False
+    """With ``use_ratings``, read a negative rating r as a dislike, as implicit and Spark MLlib
+    do: preference [r > 0] and confidence 1 + w·|r| (so a rating of 0 has preference 0 too).
+    Without it, negative ratings are an error: confidence 1 + w·r < 1 would give a user's most
+    disliked items the top scores."""
 
     solver: Literal["cholesky", "cg"] = "cholesky"
     """Exact Cholesky solves (LensKit's method) or conjugate gradient (faster, approximate,

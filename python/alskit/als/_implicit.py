@@ -20,8 +20,10 @@ class ImplicitMFScorer(ALSBase):
 
     Observed cells have preference 1 and confidence 1 + v with v = w (or w·rating with
     ``use_ratings``); all others preference 0, confidence 1. With weight w this decomposes
-    1* + R·w. Scores are not on a rating scale. Learned state beyond :class:`ALSBase`'s:
-    ``OtOr_`` = QᵀQ + λ_user·I, used to fold in new users.
+    1* + R·w. Negative ratings are an error unless ``negative_feedback`` is set; then a rating
+    r has preference [r > 0] and confidence 1 + w·|r| (implicit's and Spark MLlib's reading).
+    Scores are not on a rating scale. Learned state beyond :class:`ALSBase`'s: ``OtOr_`` =
+    QᵀQ + λ_user·I, used to fold in new users.
     """
 
     config_class: ClassVar[type[ImplicitMFConfig]] = ImplicitMFConfig
@@ -29,15 +31,40 @@ class ImplicitMFScorer(ALSBase):
     OtOr_: NDArray[np.floating[Any]]
 
     def _confidence(self, ratings: NDArray[Any] | None, count: int) -> NDArray[np.floating[Any]]:
-        """v = w (or w·rating), in the factor dtype."""
+        """The stored weights, in the factor dtype: v = w (or w·rating); with
+        ``negative_feedback``, the ratings themselves (mapped by :meth:`_solve_inputs`)."""
         if not self.config.use_ratings:
             return np.full(count, self.config.weight, dtype=self.dtype)
         if ratings is None:
             raise ValueError("use_ratings=True but the data has no 'rating' field")
+        if self.config.negative_feedback:
+            return np.asarray(ratings, dtype=self.dtype)
+        if np.any(np.less(ratings, 0)):
+            raise ValueError(
+                "use_ratings=True with negative ratings: their confidence 1 + weight·rating "
+                "would be below 1 and rank a user's most disliked items first; set "
+                "negative_feedback=True to read them as dislikes (preference 0, confidence "
+                "1 + weight·|rating|)"
+            )
         weighted: NDArray[np.floating[Any]] = np.multiply(
             ratings, self.config.weight, dtype=self.dtype
         )
         return weighted
+
+    def _solve_inputs(
+        self, stored: NDArray[np.floating[Any]]
+    ) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]] | None]:
+        """Kernel weights v and targets b (implicit_solver.hpp) from the stored weights.
+
+        Stored v go in as they are (b = 1 + v, the kernel's default). With
+        ``negative_feedback`` the stored ratings r become v = w·|r| and b = (1 + w·r)·[r > 0]:
+        confidence 1 + w·|r|, preference [r > 0]."""
+        if not (self.config.use_ratings and self.config.negative_feedback):
+            return stored, None
+        w = stored.dtype.type(self.config.weight)
+        weights = np.abs(stored) * w
+        targets = np.where(stored > 0, stored * w + 1, 0).astype(stored.dtype)
+        return weights, targets
 
     def prepare_data(self, data: Dataset) -> TrainingData:
         """The matrix of confidence weights v = w (or w·rating)."""
@@ -54,13 +81,15 @@ class ImplicitMFScorer(ALSBase):
         m = context.matrix
         assert m.values is not None  # prepare_data always sets the values
         gram = core.gram(context.right, context.reg, threads=context.threads)
+        weights, targets = self._solve_inputs(m.values)
         delta = core.implicit_half_epoch(
             m.indptr,
             m.indices,
-            m.values,
+            weights,
             context.left,
             context.right,
             gram,
+            targets=targets,
             solver=self.config.solver,
             cg_steps=self.config.cg_steps,
             threads=context.threads,
@@ -75,7 +104,7 @@ class ImplicitMFScorer(ALSBase):
     def _fold_in_values(
         self, histories: Sequence[ItemList], rows: NDArray[np.intp], nums: NDArray[np.int32]
     ) -> tuple[NDArray[np.floating[Any]], None]:
-        """Confidence weights v of each history entry."""
+        """Confidence weights of each history entry (as stored for training)."""
         ratings = None
         if self.config.use_ratings:
             fields = [h.field("rating") for h in histories]
@@ -94,6 +123,13 @@ class ImplicitMFScorer(ALSBase):
         """Exact solves against the stored OtOr_ (computed now if training stopped early)."""
         if getattr(self, "OtOr_", None) is None:
             self.finalize_training()
+        weights, targets = self._solve_inputs(values)
         return core.fold_in_implicit(
-            indptr, indices, values, self.item_features_, self.OtOr_, threads=threads
+            indptr,
+            indices,
+            weights,
+            self.item_features_,
+            self.OtOr_,
+            targets=targets,
+            threads=threads,
         )

@@ -17,7 +17,6 @@ from ._arrays import (
     first_index,
     readonly,
 )
-from ._compat import require_module
 from .items import ItemList
 from .matrix import CSRMatrix, indptr_dtype
 from .vocabulary import Vocabulary
@@ -323,7 +322,8 @@ class Dataset:
 
     def interactions_df(self) -> Any:
         """A pandas DataFrame with user_id, item_id and rating/timestamp if present."""
-        pd = require_module("pandas", "Dataset.interactions_df")
+        import pandas as pd
+
         cols: dict[str, NDArray[Any]] = {
             "user_id": self._users.ids(self._user_nums),
             "item_id": self._items.ids(self._item_nums),

@@ -8,8 +8,8 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .._display import REPR_ROWS, table_repr
 from ._arrays import IdArray, IdsLike, as_float_array, as_id_array, first_index, readonly
-from ._compat import require_module
 from .vocabulary import Vocabulary
 
 _RESERVED = frozenset({"item_id", "item_num", "score"})
@@ -214,7 +214,8 @@ class ItemList:
 
     def to_df(self, *, numbers: bool = False) -> Any:
         """A pandas DataFrame with ``item_id`` (and ``item_num``), ``score`` and fields."""
-        pd = require_module("pandas", "ItemList.to_df")
+        import pandas as pd
+
         cols: dict[str, NDArray[Any]] = {}
         has_ids = self._ids is not None or self._vocab is not None
         if has_ids:
@@ -234,7 +235,8 @@ class ItemList:
             parts.append("scores")
         if self._fields:
             parts.append(f"fields={list(self._fields)}")
-        return f"ItemList({', '.join(parts)})"
+        title = f"ItemList({', '.join(parts)})"
+        return table_repr(title, self[:REPR_ROWS].to_df(), self._len)
 
 
 def _as_numbers(values: ArrayLike, vocab: Vocabulary | None) -> NDArray[np.int32]:

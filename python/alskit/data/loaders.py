@@ -1,6 +1,8 @@
 """Loading interaction files into a Dataset: CSV/TSV, the MovieLens formats, Parquet.
 
-``load_interactions`` picks the reader from the file name (and first line).
+``load_interactions`` picks the reader from the file name (and first line). A stream that
+can be read only once (a pipe, process substitution, ``/dev/stdin``) is read into memory
+once, and everything (format detection, header detection, parsing) works on that content.
 """
 
 from __future__ import annotations
@@ -67,34 +69,30 @@ def load_interactions(
     - anything else: :func:`load_csv` with ``sep`` (default ``','``).
 
     Text files may be compressed (.gz/.bz2/.xz). ``rating_col=None`` or
-    ``timestamp_col=None`` drop that column whatever the format.
+    ``timestamp_col=None`` drop that column whatever the format. ``path`` may be a pipe
+    (e.g. ``/dev/stdin`` or a shell process substitution): it is read once, every row, and
+    its compression and Parquet format are then recognised from the content.
     """
     p = _check_file(path)
-    if p.suffix.lower() in _PARQUET:
-        return load_parquet(
-            p,
-            user_col=user_col,
-            item_col=item_col,
-            rating_col=rating_col,
-            timestamp_col=timestamp_col,
-            duplicates=duplicates,
-        )
+    data = _read_stream(p)
+    if p.suffix.lower() in _PARQUET or (data is not None and data[:4] == _PARQUET_MAGIC):
+        return _load_parquet(p, data, user_col, item_col, rating_col, timestamp_col, duplicates)
     named = (user_col, item_col, rating_col or "rating", timestamp_col or "timestamp")
     custom = sep is not None or header is not None or named != _DEFAULT_COLUMNS
     name = _base_name(p)
     if not custom:
         fmt = _movielens_format(p)
-        if fmt is None and name.endswith(".dat") and "::" in _first_line(p):
+        if fmt is None and name.endswith(".dat") and "::" in _first_line(p, data):
             fmt = "ratings.dat"
         if fmt is None and not name.endswith(_TAB_SEPARATED):
-            if _movielens_csv_columns(_first_line(p)) is not None:
+            if _movielens_csv_columns(_first_line(p, data)) is not None:
                 fmt = "ratings.csv"
         if fmt is not None:
-            return _load_movielens(p, fmt, rating_col, timestamp_col, duplicates)
+            return _load_movielens(p, data, fmt, rating_col, timestamp_col, duplicates)
     if sep is None:
         sep = "\t" if name.endswith(_TAB_SEPARATED) else ","
     return _load_delimited(
-        p, None, sep, header, user_col, item_col, rating_col, timestamp_col, duplicates
+        p, data, sep, header, user_col, item_col, rating_col, timestamp_col, duplicates
     )
 
 
@@ -115,7 +113,7 @@ def load_movielens(path: str | os.PathLike[str], *, duplicates: Duplicates = "er
             f"{p}: not a MovieLens ratings file name {p.name!r}; "
             "expected u.data, ratings.dat or ratings.csv"
         )
-    return _load_movielens(p, fmt, "rating", "timestamp", duplicates)
+    return _load_movielens(p, _read_stream(p), fmt, "rating", "timestamp", duplicates)
 
 
 def _base_name(p: Path) -> str:
@@ -149,6 +147,7 @@ def _movielens_csv_columns(first_line: str) -> tuple[str, str] | None:
 
 def _load_movielens(
     p: Path,
+    data: bytes | None,
     fmt: MovieLensFormat,
     rating_col: str | None,
     timestamp_col: str | None,
@@ -156,7 +155,7 @@ def _load_movielens(
 ) -> Dataset:
     rcol = None if rating_col is None else "rating"
     tcol = None if timestamp_col is None else "timestamp"
-    first = _first_line(p)
+    first = _first_line(p, data)
     expected = "user, item, rating, timestamp"
     if fmt == "u.data":
         if len(first.split("\t")) != 4:
@@ -164,7 +163,7 @@ def _load_movielens(
                 f"{p}: not a MovieLens u.data file: line 1 is not 4 tab-separated fields "
                 f"({expected})"
             )
-        return _load_delimited(p, None, "\t", False, "user_id", "item_id", rcol, tcol, duplicates)
+        return _load_delimited(p, data, "\t", False, "user_id", "item_id", rcol, tcol, duplicates)
     if fmt == "ratings.dat":
         if len(first.split("::")) != 4:
             raise ValueError(
@@ -173,7 +172,7 @@ def _load_movielens(
             )
         # One pass over the bytes turns '::' into a single-character separator, so the
         # fast C parser reads the file (pandas' regex/python engine is ~10x slower).
-        content = _read_bytes(p).replace(b"::", b"\t")
+        content = (_read_bytes(p) if data is None else data).replace(b"::", b"\t")
         return _load_delimited(
             p, content, "\t", False, "user_id", "item_id", rcol, tcol, duplicates
         )
@@ -183,7 +182,7 @@ def _load_movielens(
             f"{p}: not a MovieLens ratings.csv file: header {first[:80]!r}; "
             "expected userId,movieId,rating,timestamp"
         )
-    return _load_delimited(p, None, ",", True, *columns, rcol, tcol, duplicates)
+    return _load_delimited(p, data, ",", True, *columns, rcol, tcol, duplicates)
 
 
 def load_parquet(
@@ -202,19 +201,39 @@ def load_parquet(
     timestamps keep their type (e.g. datetime64). Missing (null) cells are an error.
     """
     p = _check_file(path)
+    return _load_parquet(
+        p, _read_stream(p), user_col, item_col, rating_col, timestamp_col, duplicates
+    )
+
+
+def _load_parquet(
+    p: Path,
+    data: bytes | None,
+    user_col: str,
+    item_col: str,
+    rating_col: str | None,
+    timestamp_col: str | None,
+    duplicates: Duplicates,
+) -> Dataset:
+    """Read the Parquet file ``p``, or ``data`` (its already-read content) when given."""
     pa = _pyarrow()
     if pa is None:
-        raise ImportError(f"reading Parquet file {p} requires pyarrow (pip install pyarrow)")
+        raise ImportError(
+            f"reading Parquet file {p} requires pyarrow: pip install 'alskit[parquet]'"
+        )
     pq = importlib.import_module("pyarrow.parquet")
 
+    def source() -> Any:
+        return p if data is None else pa.BufferReader(data)
+
     try:
-        schema = pq.read_schema(p)
+        schema = pq.read_schema(source())
         names = [n for n in schema.names if not n.startswith("__index_level_")]
         ucol, icol, rcol, tcol = _resolve_columns(
             p, names, user_col, item_col, rating_col, timestamp_col
         )
         wanted = [c for c in (ucol, icol, rcol, tcol) if c is not None]
-        table = pq.read_table(p, columns=wanted)
+        table = pq.read_table(source(), columns=wanted)
     except (pa.ArrowException, OSError) as e:
         raise ValueError(f"{p}: not a readable Parquet file: {_one_line(e)}") from e
     if table.num_rows == 0:
@@ -274,7 +293,7 @@ def load_csv(
     """
     p = _check_file(path)
     return _load_delimited(
-        p, None, sep, header, user_col, item_col, rating_col, timestamp_col, duplicates
+        p, _read_stream(p), sep, header, user_col, item_col, rating_col, timestamp_col, duplicates
     )
 
 
@@ -391,27 +410,52 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def _read_bytes(p: Path) -> bytes:
-    """The whole (decompressed) content of the file."""
+_PARQUET_MAGIC = b"PAR1"
+_COMPRESSION_MAGIC = {b"\x1f\x8b": ".gz", b"BZh": ".bz2", b"\xfd7zXZ\x00": ".xz"}
+
+
+def _read_stream(p: Path) -> bytes | None:
+    """The whole (decompressed) content of ``p`` if it is a stream that can be read only
+    once (a pipe, a FIFO, a terminal), else ``None`` (a regular file, read by name later).
+
+    A pipe has no file name to tell its compression, so that is recognised from the first
+    bytes instead (and a compressed suffix, if the name has one, is honoured as for files).
+    """
+    if p.is_file():
+        return None
     raw = p.read_bytes()
+    suffix = p.suffix.lower()
+    if suffix not in _COMPRESSION:
+        suffix = next((s for magic, s in _COMPRESSION_MAGIC.items() if raw.startswith(magic)), "")
+    return _decompress(p, raw, suffix)
+
+
+def _decompress(p: Path, raw: bytes, suffix: str) -> bytes:
     decompress = {".gz": gzip.decompress, ".bz2": bz2.decompress, ".xz": lzma.decompress}
-    unpack = decompress.get(p.suffix.lower())
+    unpack = decompress.get(suffix)
     if unpack is None:
         return raw
-    with _decompressing(p):
+    with _decompressing(p, suffix):
         return unpack(raw)
 
 
+def _read_bytes(p: Path) -> bytes:
+    """The whole (decompressed) content of the file."""
+    return _decompress(p, p.read_bytes(), p.suffix.lower())
+
+
 @contextmanager
-def _decompressing(p: Path) -> Iterator[None]:
-    """Report a corrupt or truncated compressed file as a ValueError naming it."""
+def _decompressing(p: Path, suffix: str | None = None) -> Iterator[None]:
+    """Report a corrupt or truncated compressed file as a ValueError naming it (``suffix``:
+    its compression, by default from its name)."""
+    suffix = p.suffix.lower() if suffix is None else suffix
     try:
         yield
     except (EOFError, zlib.error, lzma.LZMAError) as e:
         raise ValueError(f"{p}: cannot decompress: {e}") from e
     except OSError as e:
         # gzip and bz2 report bad data as an OSError without errno; real I/O errors have one.
-        if e.errno is not None or p.suffix.lower() not in _COMPRESSION:
+        if e.errno is not None or suffix not in _COMPRESSION:
             raise
         raise ValueError(f"{p}: cannot decompress: {e}") from e
 

@@ -11,6 +11,7 @@ import numpy as np
 from ..als import ALSBase, BiasedMFScorer
 from ..bias import BiasModel
 from ..data import Dataset, ItemList, RecQuery
+from ..progress import steps
 from ..training import TrainingOptions
 from . import metrics
 from .splits import TrainTestSplit, sample_users
@@ -27,11 +28,18 @@ RANKING_METRICS = {
 
 @dataclass
 class Measurement:
-    """Per-user metric values, global prediction errors and timings of one run."""
+    """Per-user metric values, global prediction errors and timings of one run, and what
+    they were measured on: the list length ``n``, the number of users measured
+    (``test_users``, those with something held out), of held-out interactions
+    (``test_interactions``) and of training interactions (``train_interactions``)."""
 
     per_user: dict[str, np.ndarray[Any, Any]] = field(default_factory=dict)
     global_metrics: dict[str, float] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    n: int = 0
+    test_users: int = 0
+    test_interactions: int = 0
+    train_interactions: int = 0
 
     def summary(self) -> dict[str, float]:
         """Per-user means (e.g. ``NDCG``, ``RMSE``) plus global ones (``global_MAE``)."""
@@ -69,13 +77,15 @@ def measure(
     predicts_ratings: bool | None = None,
     rng: Any = 42,
     threads: int | None = None,
+    progress: bool | None = None,
 ) -> Measurement:
     """Train ``scorer`` and measure top-``n`` accuracy (and rating error for rating data).
 
     The default split is LensKit's: a fifth of the users, 20% of each one's ratings held
     out. Rating predictions fall back to a bias model (damping 0) where the scorer gives NaN.
+    ``progress``: progress bars for training and measuring (``None``: only on a terminal).
     """
-    result = Measurement()
+    result = Measurement(n=n)
     gen = np.random.default_rng(rng)
     if split is None:
         count = n_users if n_users is not None else max(1, data.user_count // 5)
@@ -88,16 +98,19 @@ def measure(
             f"nothing to evaluate: the split holds out none of the {data.interaction_count} "
             "interactions (too few per test user)"
         )
+    result.test_users = len(tested)
+    result.test_interactions = sum(len(truth) for truth in tested.values())
+    result.train_interactions = split.train.interaction_count
     if predicts_ratings is None:
         predicts_ratings = isinstance(scorer, BiasedMFScorer) and split.train.ratings is not None
 
     start = time.perf_counter()
-    scorer.train(split.train, TrainingOptions(rng=gen, threads=threads))
+    scorer.train(split.train, TrainingOptions(rng=gen, threads=threads, progress=progress))
     result.seconds["train"] = time.perf_counter() - start
 
     start = time.perf_counter()
     values: dict[str, list[float]] = {name: [] for name in RANKING_METRICS}
-    for user_id, truth in tested.items():
+    for user_id, truth in steps(tested.items(), len(tested), "recommending", "user", progress):
         recs = recommend_unrated(scorer, split.train, user_id, n).ids()
         for name, metric in RANKING_METRICS.items():
             values[name].append(metric(recs, truth.ids()))

@@ -1,0 +1,7 @@
+"""``python -m alskit``: the command line (as the ``alskit`` script)."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
