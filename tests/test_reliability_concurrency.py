@@ -218,3 +218,34 @@ def test_same_thread_new_training_abandons_the_suspended_loop(data: alskit.Datas
     with pytest.raises(RuntimeError, match="replaced by a newer training"):
         next(loop)
     assert model.trained_epochs == 3
+
+
+def test_readers_during_a_resumed_training_see_the_checkpoint_or_the_result(
+    data: alskit.Dataset,
+) -> None:
+    """Resuming updates the factors in place: other threads must still read the model as it
+    was at the checkpoint (a copy), never factors mid-update."""
+    model = MODELS["explicit"](epochs=12)
+    loop = model.training_loop(data, TrainingOptions(rng=1, threads=2))
+    for _ in range(2):
+        next(loop)
+    loop.close()
+    checkpoint = readings(model, data)
+    done = threading.Event()
+    seen: list[tuple[Any, ...]] = []
+
+    def trainer() -> None:
+        try:
+            model.train(data, TrainingOptions(threads=2, resume=True))
+        finally:
+            done.set()
+
+    def reader() -> None:
+        while not done.is_set():
+            seen.append(readings(model, data))
+
+    assert run_threads([trainer, reader, reader]) == []
+    final = readings(model, data)
+    assert model.trained_epochs == 12 and final != checkpoint
+    for r in seen:
+        assert all(part in (c, f) for part, c, f in zip(r, checkpoint, final, strict=True))
