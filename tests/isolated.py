@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -36,3 +37,24 @@ def run_python(code: str, timeout: float = 180) -> subprocess.CompletedProcess[s
         )
     except subprocess.TimeoutExpired as e:
         pytest.fail(f"the subprocess hung (killed after {timeout} s): {e.stdout!r} {e.stderr!r}")
+
+
+def run_script(
+    path: os.PathLike[str] | str, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run a Python script in its own process group; if it hangs, the whole group (forked
+    children too) is killed and the test fails."""
+    proc = subprocess.Popen(
+        [PYTHON, str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        pytest.fail(f"{path} hung (its process group was killed after {timeout} s)")
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)

@@ -5,7 +5,6 @@ crash from absurd thread counts, and memory checks that read the limits that rea
 from __future__ import annotations
 
 import os
-import subprocess
 import textwrap
 
 import numpy as np
@@ -14,7 +13,7 @@ import pytest
 from alskit import BiasedMFScorer, Dataset, ImplicitMFScorer, TrainingOptions
 from alskit._native import core
 from alskit.synthetic import generate
-from isolated import BOUNDED_ADDRESS_SPACE, LIMIT_ADDRESS_SPACE, PYTHON, run_python
+from isolated import BOUNDED_ADDRESS_SPACE, LIMIT_ADDRESS_SPACE, run_python, run_script
 
 # ---- overflowing values ------------------------------------------------------------------
 
@@ -109,12 +108,59 @@ def test_forked_child_trains_recommends_predicts_after_multithreaded_parent(tmp_
     """Today the child hangs forever (libgomp's pool does not survive fork)."""
     script = tmp_path / "fork_child.py"
     script.write_text(textwrap.dedent(FORK_CHILD))
-    try:
-        result = subprocess.run([PYTHON, str(script)], capture_output=True, text=True, timeout=120)
-    except subprocess.TimeoutExpired:
-        pytest.fail("the forked child hung")
+    result = run_script(script)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.split() == ["explicit", "ok", "implicit", "ok"]
+
+
+FORK_WHILE_ANOTHER_THREAD_READS = """
+    import multiprocessing as mp, threading
+    import numpy as np
+    import alskit
+    from alskit._concurrency import guard_of
+    from alskit.synthetic import generate
+
+    data = generate("tiny", kind="explicit", seed=1)
+    model = alskit.BiasedMFScorer(features=4, epochs=2)
+    model.train(data, alskit.TrainingOptions(rng=1, threads=2))
+    expected = model.item_features_.copy()
+    holding, release = threading.Event(), threading.Event()
+
+    def reader():  # a read in progress in another thread when the process forks
+        guard_of(model).lock.acquire_shared()
+        holding.set()
+        release.wait()
+        guard_of(model).lock.release_shared()
+
+    def child(queue):
+        model.train(data, alskit.TrainingOptions(rng=2, threads=2))  # needs the write side
+        queue.put((model.trained_epochs, model.recommend(n=2).item_ids.tolist()[:2]))
+
+    if __name__ == "__main__":
+        thread = threading.Thread(target=reader)
+        thread.start()
+        holding.wait()
+        ctx = mp.get_context("fork")
+        queue = ctx.Queue()
+        proc = ctx.Process(target=child, args=(queue,))
+        proc.start()
+        epochs, recs = queue.get(timeout=60)
+        proc.join(60)
+        release.set()
+        thread.join()
+        assert proc.exitcode == 0 and epochs == 2 and len(recs) == 2
+        assert np.array_equal(model.item_features_, expected)
+        print("ok")
+"""
+
+
+def test_forked_child_can_train_a_model_another_thread_was_reading(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A lock held by a parent thread at fork would otherwise block the child forever."""
+    script = tmp_path / "fork_reader.py"
+    script.write_text(textwrap.dedent(FORK_WHILE_ANOTHER_THREAD_READS))
+    result = run_script(script)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "ok"
 
 
 # ---- threads -----------------------------------------------------------------------------

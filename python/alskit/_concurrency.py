@@ -15,11 +15,17 @@ Mechanism: a model's read operations hold the shared side of a readers-writer lo
 per thread); a training takes the exclusive side only to install the snapshot of the old
 model (references to its arrays; copies of the two factor matrices, which training updates in
 place) before it changes anything, so reads never wait for epochs.
+
+After ``fork()`` the child gets fresh locks (the parent's other threads, which may have held
+them, do not exist there), and a model another thread was training at the fork is the model
+as it was before that training.
 """
 
 from __future__ import annotations
 
+import os
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -83,9 +89,10 @@ class SharedLock:
 class TrainingToken:
     """One training run of one model; ``active`` until finished, failed or abandoned."""
 
-    def __init__(self, thread: int, snapshot: Any) -> None:
+    def __init__(self, thread: int, snapshot: Any, model: Any) -> None:
         self.thread = thread
         self.snapshot = snapshot
+        self.model = weakref.ref(model)
         self.active = True
 
 
@@ -121,9 +128,26 @@ class StateGuard:
             else:
                 with self.lock.exclusive():
                     frozen = snapshot()
-            token = TrainingToken(me, frozen)
+            token = TrainingToken(me, frozen, model)
             self.training = token
             return token
+
+    def reset_after_fork(self) -> None:
+        """In a forked child only the forking thread exists: locks another thread held stay
+        held forever, and a training run by another thread will never finish. Fresh locks;
+        such a training's model goes back to its snapshot (the consistent model as it was
+        before that training), so the child can read and train it."""
+        self.lock = SharedLock()
+        self._start = threading.Lock()
+        token = self.training
+        if token is None or not token.active or token.thread == threading.get_ident():
+            return
+        token.active = False
+        self.training = None
+        model = token.model()
+        if model is not None:
+            state = {k: v for k, v in token.snapshot.__dict__.items() if k != "_state_guard"}
+            model.__dict__.update(state)
 
     def end(self, token: TrainingToken) -> None:
         with self._start:
@@ -133,6 +157,7 @@ class StateGuard:
 
 
 _CREATE = threading.Lock()
+_GUARDS: weakref.WeakSet[StateGuard] = weakref.WeakSet()
 
 
 def guard_of(model: Any) -> StateGuard:
@@ -140,5 +165,19 @@ def guard_of(model: Any) -> StateGuard:
     guard = model.__dict__.get("_state_guard")
     if guard is None:
         with _CREATE:
-            guard = model.__dict__.setdefault("_state_guard", StateGuard())
+            guard = model.__dict__.get("_state_guard")
+            if guard is None:
+                guard = model.__dict__["_state_guard"] = StateGuard()
+                _GUARDS.add(guard)
     return guard  # type: ignore[no-any-return]
+
+
+def _reset_after_fork() -> None:
+    global _CREATE
+    _CREATE = threading.Lock()
+    for guard in list(_GUARDS):
+        guard.reset_after_fork()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)
