@@ -453,6 +453,9 @@ PYBIND11_MODULE(ALSKIT_MODULE_NAME, m) {
 
     m.def("openmp_enabled", &core::openmp_enabled, "Whether the kernels were built with OpenMP.");
     m.def("max_threads", &core::max_threads, "Threads a kernel uses when threads=0.");
+    m.def("enter_fork_child_mode", &core::enter_fork_child_mode,
+          "In a forked child: run single-threaded if the parent started the OpenMP pool "
+          "(which does not survive fork); returns whether it switched.");
     m.def("isa", &isa_name, "Instruction set this module was compiled for.");
     m.def("cpu_supports_avx2", &cpu_supports_avx2, "Whether this CPU has AVX2 and FMA.");
     m.def("validate_csr", &validate_csr_py, arg("indptr"), arg("indices"), arg("values"),

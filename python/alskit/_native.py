@@ -37,3 +37,16 @@ if TYPE_CHECKING:  # both variants have the same interface, described by _core.p
     from . import _core as core
 else:
     core = _select()
+
+
+def _after_fork_in_child() -> None:
+    """libgomp's thread pool does not survive fork(): a child forked (e.g. by
+    ``multiprocessing`` with the fork start method) after a multi-threaded alskit call would
+    hang in its next parallel region. Such a child runs the kernels on one thread instead
+    (identical results: they never depend on the thread count). A child forked before any
+    multi-threaded call, and spawned processes, keep every thread."""
+    core.enter_fork_child_mode()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -442,12 +442,7 @@ def cmd_recommend(args: argparse.Namespace) -> int:
         frame.to_csv(sys.stdout, index=False)
         return 0
     try:
-        if fmt == "parquet":
-            frame.to_parquet(args.output, index=False)
-        elif fmt in ("json", "jsonl"):
-            frame.to_json(args.output, orient="records", lines=fmt == "jsonl", double_precision=15)
-        else:
-            frame.to_csv(args.output, index=False, sep="\t" if fmt == "tsv" else ",")
+        recs.write(args.output, fmt)  # atomically: a failed write keeps the previous file
     except ImportError as e:
         raise CommandError(
             f"writing Parquet ({args.output}) needs pyarrow: pip install 'alskit[parquet]'"
@@ -740,7 +735,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CommandError as e:
         print(f"alskit {args.command}: error: {e}", file=sys.stderr)
         return 2
-    except (ValueError, TypeError, KeyError, OSError, EOFError) as e:
+    except (ValueError, TypeError, KeyError, OSError, EOFError, MemoryError) as e:
         # Bad input met deeper down (data a model cannot use): still one line and status 2,
         # never a traceback.
         print(f"alskit {args.command}: error: {_describe(e)}", file=sys.stderr)

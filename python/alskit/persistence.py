@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import errno
 import hashlib
-import io
 import json
 import math
+import os
 import tokenize
 import zipfile
 from os import PathLike
@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ._atomic import atomic_output
 from .als import ALSBase, BiasedMFScorer, ImplicitMFScorer
 from .bias import BiasModel
 from .data import CSRMatrix, Vocabulary
@@ -41,7 +42,9 @@ class ModelFileError(ValueError):
 
 
 def _digest(array: NDArray[Any]) -> str:
-    return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()
+    """SHA-256 of the array's bytes in C order, hashed in place (no copy of the data)."""
+    flat = np.ascontiguousarray(array).reshape(-1)
+    return hashlib.sha256(flat.view(np.uint8).data).hexdigest()
 
 
 def _collect(model: ALSBase) -> tuple[dict[str, NDArray[Any]], dict[str, Any]]:
@@ -66,8 +69,20 @@ def _collect(model: ALSBase) -> tuple[dict[str, NDArray[Any]], dict[str, Any]]:
 
 
 def save(model: ALSBase, path: str | PathLike[str]) -> None:
-    """Write a trained model to ``path`` (written to a temporary file, then renamed, so an
-    interrupted save never leaves a half-written model under the final name)."""
+    """Write a trained model to ``path``, atomically (see :mod:`alskit._atomic`: a unique
+    temporary file renamed over the final name, so a failed or concurrent save never leaves a
+    half-written model, and the file that is there is always one complete model).
+
+    Safe to call from any thread: while the model trains in another thread, the model as it
+    was before that training started is written (never a mix of epochs).
+    """
+    if not isinstance(model, ALSBase):
+        raise TypeError(f"cannot save a {type(model).__name__}: only alskit ALS models")
+    with model._reading() as snapshot:
+        _write(snapshot, path)
+
+
+def _write(model: ALSBase, path: str | PathLike[str]) -> None:
     model._check_trained()
     name = type(model).__name__
     if name not in _MODELS or type(model) is not _MODELS[name]:
@@ -84,19 +99,14 @@ def save(model: ALSBase, path: str | PathLike[str]) -> None:
             for key, a in arrays.items()
         },
     }
-    target = Path(path)
-    partial = target.with_name(target.name + ".partial")
-    try:
-        with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_STORED) as archive:
-            archive.writestr("model.json", json.dumps(header, indent=1))
-            for key, array in arrays.items():
-                buffer = io.BytesIO()
-                np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
-                archive.writestr(f"{key}.npy", buffer.getvalue())
-        partial.replace(target)
-    except BaseException:
-        partial.unlink(missing_ok=True)  # never leave a half-written file behind
-        raise
+    with (
+        atomic_output(path) as stream,
+        zipfile.ZipFile(stream, "w", compression=zipfile.ZIP_STORED) as archive,
+    ):
+        archive.writestr("model.json", json.dumps(header, indent=1))
+        for key, array in arrays.items():
+            with archive.open(f"{key}.npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, np.ascontiguousarray(array), allow_pickle=False)
 
 
 def _read_header(archive: zipfile.ZipFile) -> dict[str, Any]:
@@ -125,7 +135,52 @@ def _read_header(archive: zipfile.ZipFile) -> dict[str, Any]:
     return header
 
 
-def _read_array(archive: zipfile.ZipFile, key: str, spec: Any) -> NDArray[Any]:
+# Arrays a model file may hold, and the dtypes each may have ("factor": the config's dtype).
+_COMMON_ARRAYS = {
+    "users": ("ids",),
+    "items": ("ids",),
+    "item_features": ("factor",),
+    "user_features": ("factor",),
+    "seen_indptr": ("<i4", "<i8"),
+    "seen_indices": ("<i4",),
+}
+_MODEL_ARRAYS: dict[str, dict[str, tuple[str, ...]]] = {
+    "BiasedMFScorer": {**_COMMON_ARRAYS, "user_biases": ("<f8",), "item_biases": ("<f8",)},
+    "ImplicitMFScorer": {**_COMMON_ARRAYS, "OtOr": ("factor",)},
+}
+_CHUNK = 1 << 20  # bytes read at a time into the final array (no whole-member buffer)
+
+
+def _describe_dtype(dtype: np.dtype[Any]) -> str:
+    return f"{dtype.name} ({dtype.str})"
+
+
+def _dtype_allowed(dtype: np.dtype[Any], allowed: tuple[str, ...], factor: np.dtype[Any]) -> bool:
+    if dtype.kind not in _ALLOWED_KINDS or dtype.hasobject:
+        return False
+    for choice in allowed:
+        if choice == "ids" and (dtype.str == "<i8" or (dtype.kind == "U" and dtype.str[0] == "<")):
+            return True
+        if choice == "factor" and dtype == factor:
+            return True
+        if dtype.str == choice:
+            return True
+    return False
+
+
+def _expected_names(allowed: tuple[str, ...], factor: np.dtype[Any]) -> str:
+    names = {"ids": "int64 or unicode ids", "factor": _describe_dtype(factor)}
+    return " or ".join(names.get(a) or _describe_dtype(np.dtype(a)) for a in allowed)
+
+
+def _read_array(
+    archive: zipfile.ZipFile,
+    key: str,
+    spec: Any,
+    allowed: tuple[str, ...],
+    factor: np.dtype[Any],
+    file_size: int,
+) -> NDArray[Any]:
     if not isinstance(spec, dict) or not {"dtype", "shape", "sha256"} <= set(spec):
         raise ModelFileError(f"array {key!r}: malformed entry in model.json")
     name = f"{key}.npy"
@@ -133,6 +188,12 @@ def _read_array(archive: zipfile.ZipFile, key: str, spec: Any) -> NDArray[Any]:
         member = archive.getinfo(name)
     except KeyError as e:
         raise ModelFileError(f"array {key!r} is missing from the file") from e
+    # save() writes uncompressed members only, so a member's declared size is bounded by the
+    # file itself: a compressed one (a small file declaring gigabytes) is refused unread.
+    if member.compress_type != zipfile.ZIP_STORED:
+        raise ModelFileError(f"array {key!r} is a compressed zip member (alskit never writes one)")
+    if member.file_size != member.compress_size or member.file_size > file_size:
+        raise ModelFileError(f"array {key!r} declares {member.file_size} bytes: damaged file")
     with archive.open(member) as stream:
         # The .npy header is checked against model.json before any data is read, so a
         # header declaring an enormous shape is refused instead of allocated.
@@ -145,18 +206,36 @@ def _read_array(archive: zipfile.ZipFile, key: str, spec: Any) -> NDArray[Any]:
         except (ValueError, SyntaxError, tokenize.TokenError) as e:
             # numpy tokenizes and literal-evals the header dict: a damaged one can raise any.
             raise ModelFileError(f"array {key!r} has a malformed .npy header: {e}") from e
-        if dtype.kind not in _ALLOWED_KINDS or dtype.str != spec["dtype"] or fortran:
-            raise ModelFileError(f"array {key!r} has dtype {dtype.str}, expected {spec['dtype']}")
+        if not _dtype_allowed(dtype, allowed, factor):
+            if dtype.kind == "b" and "ids" in allowed:
+                raise ModelFileError(f"array {key!r} holds booleans: ids are integers or strings")
+            raise ModelFileError(
+                f"array {key!r} has dtype {_describe_dtype(dtype)}, expected "
+                f"{_expected_names(allowed, factor)}"
+            )
+        if dtype.str != spec["dtype"]:
+            raise ModelFileError(
+                f"array {key!r} has dtype {_describe_dtype(dtype)} but model.json records "
+                f"{spec['dtype']!r}"
+            )
+        if fortran:
+            raise ModelFileError(f"array {key!r} is stored in Fortran order (alskit writes C)")
         if list(shape) != spec["shape"]:
             raise ModelFileError(f"array {key!r} has shape {shape}, expected {spec['shape']}")
         nbytes = int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
-        if nbytes > member.file_size:
-            raise ModelFileError(f"array {key!r} is truncated")
-        data = stream.read(nbytes)
-        if len(data) != nbytes:
-            raise ModelFileError(f"array {key!r} is truncated")
-    # A writable copy: factors are updated in place when training resumes.
-    array: NDArray[Any] = np.frombuffer(data, dtype=dtype).reshape(shape).copy()
+        if nbytes + stream.tell() != member.file_size:
+            raise ModelFileError(f"array {key!r} is truncated or has trailing data")
+        # Read straight into the final (writable: factors are updated in place when
+        # training resumes) array, a chunk at a time: no second copy of the data.
+        array: NDArray[Any] = np.empty(shape, dtype=dtype)
+        target = array.reshape(-1).view(np.uint8)
+        done = 0
+        while done < nbytes:
+            chunk = stream.read(min(_CHUNK, nbytes - done))
+            if not chunk:
+                raise ModelFileError(f"array {key!r} is truncated")
+            target[done : done + len(chunk)] = np.frombuffer(chunk, np.uint8)
+            done += len(chunk)
     if _digest(array) != spec["sha256"]:
         raise ModelFileError(f"array {key!r} does not match its checksum (file altered?)")
     return array
@@ -176,17 +255,55 @@ _DAMAGE = (
 )
 
 
+def _factor_dtype(header: dict[str, Any]) -> np.dtype[Any]:
+    cls = _MODELS[header["model"]]
+    if not isinstance(header.get("config"), dict):
+        raise ModelFileError("model.json has no config")
+    try:
+        return np.dtype(cls.validate_config(header["config"]).dtype)
+    except (ValueError, TypeError) as e:
+        raise ModelFileError(f"invalid model configuration: {e}") from e
+
+
+def _read_arrays(
+    archive: zipfile.ZipFile, header: dict[str, Any], file_size: int
+) -> dict[str, Any]:
+    allowed = _MODEL_ARRAYS[header["model"]]
+    unknown = sorted(set(header["arrays"]) - set(allowed))
+    if unknown:
+        name = unknown[0]
+        if f"{name}.npy" not in archive.namelist():
+            raise ModelFileError(f"array {name!r} is missing from the file (no alskit array)")
+        raise ModelFileError(f"unknown array {name!r} in model.json (not an alskit array)")
+    members = {f"{key}.npy" for key in header["arrays"]} | {"model.json"}
+    extra = sorted(set(archive.namelist()) - members)
+    if extra:
+        raise ModelFileError(f"unexpected member {extra[0]!r} in the model file")
+    factor = _factor_dtype(header)
+    return {
+        key: _read_array(archive, key, spec, allowed[key], factor, file_size)
+        for key, spec in header["arrays"].items()
+    }
+
+
 def load(path: str | PathLike[str]) -> ALSBase:
     """Read a model written by :func:`save`; raises :class:`ModelFileError` (a
-    ``ValueError``) for a damaged, tampered, foreign or too-new file."""
+    ``ValueError``) for a damaged, tampered, foreign or too-new file.
+
+    Memory stays bounded by the file: members must be stored uncompressed, declared sizes are
+    checked against the file's size before anything is allocated, and each array is read
+    straight into its final buffer. Array names and dtypes are checked against what
+    :func:`save` writes for the model class.
+    """
     if not isinstance(path, str | PathLike):
         raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
     if not Path(path).exists():
         raise FileNotFoundError(errno.ENOENT, "model file not found", str(path))
     try:
-        with zipfile.ZipFile(path) as archive:
+        with open(path, "rb") as raw, zipfile.ZipFile(raw) as archive:
+            file_size = os.fstat(raw.fileno()).st_size
             header = _read_header(archive)
-            arrays = {k: _read_array(archive, k, v) for k, v in header["arrays"].items()}
+            arrays = _read_arrays(archive, header, file_size)
         return _build(header, arrays)
     except ModelFileError:
         raise

@@ -2,14 +2,44 @@
 
 from __future__ import annotations
 
+import bz2
+import gzip
+import io
+import lzma
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from os import PathLike
+from typing import Any, BinaryIO, cast
 
 import numpy as np
 from numpy.typing import NDArray
 
+from ._atomic import atomic_output
 from ._display import REPR_ROWS, table_repr
 from .data import ItemList, Vocabulary
+from .data._compat import require_module
+
+_FORMATS = ("csv", "tsv", "parquet", "json", "jsonl")
+
+
+@contextmanager
+def _compressing(stream: BinaryIO, path: str | PathLike[str]) -> Iterator[BinaryIO]:
+    """``stream`` itself, or a compressor writing into it (by the path's suffix); the
+    compressor is finished on exit, the stream left open."""
+    name = str(path).lower()
+    compressor: BinaryIO | None = None
+    if name.endswith(".gz"):
+        compressor = cast(BinaryIO, gzip.GzipFile(fileobj=stream, mode="wb"))
+    elif name.endswith(".bz2"):
+        compressor = cast(BinaryIO, bz2.BZ2File(stream, "wb"))
+    elif name.endswith(".xz"):
+        compressor = cast(BinaryIO, lzma.LZMAFile(stream, "wb"))
+    if compressor is None:
+        yield stream
+        return
+    with compressor:
+        yield compressor
 
 
 @dataclass(frozen=True, repr=False)
@@ -67,6 +97,32 @@ class Recommendations:
                 "rank": self.ranks[rows],
             }
         )
+
+    def write(self, path: str | PathLike[str], format: str = "csv") -> None:
+        """Write :meth:`to_df` to ``path`` as ``csv``, ``tsv``, ``parquet`` (needs pyarrow),
+        ``json`` or ``jsonl`` (one record per line), atomically: a failure (a full disk, an
+        interruption) leaves any previous file as it was (see :mod:`alskit._atomic`). Text
+        formats are compressed when ``path`` ends in ``.gz``, ``.bz2`` or ``.xz``."""
+        if format not in _FORMATS:
+            raise ValueError(f"format must be one of {', '.join(_FORMATS)}, got {format!r}")
+        frame = self.to_df()
+        if format == "parquet":
+            require_module("pyarrow", "writing Parquet")  # before the output is touched
+            with atomic_output(path) as stream:
+                frame.to_parquet(stream, index=False)
+            return
+        with atomic_output(path) as stream, _compressing(stream, path) as binary:
+            text = io.TextIOWrapper(binary, encoding="utf-8", newline="")
+            try:
+                if format == "csv" or format == "tsv":
+                    frame.to_csv(text, index=False, sep="\t" if format == "tsv" else ",")
+                else:
+                    frame.to_json(
+                        text, orient="records", lines=format == "jsonl", double_precision=15
+                    )
+                text.flush()
+            finally:
+                text.detach()  # the binary stream stays open for atomic_output to finish
 
     def __repr__(self) -> str:
         queries = len(np.unique(self.query_ids)) if len(self) else 0

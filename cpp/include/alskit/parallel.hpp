@@ -31,10 +31,41 @@ inline int max_threads() {
 #endif
 }
 
-/// `requested` <= 0 means "all available"; never more threads than work items.
+/// Process-wide threading state. libgomp's worker pool does not survive fork(): in a child
+/// forked after a multi-threaded region, a region asking for more than one thread waits
+/// forever for workers that do not exist. A child switched to `single_threaded` runs every
+/// region on its own thread (same results: they never depend on the thread count).
+struct ThreadingState {
+    std::atomic<bool> pool_started{false};     // a region with more than one thread has run
+    std::atomic<bool> single_threaded{false};  // forked after that: one thread from now on
+};
+
+inline ThreadingState& threading_state() {
+    static ThreadingState state;
+    return state;
+}
+
+/// To be called in a forked child (e.g. from a pthread_atfork / os.register_at_fork child
+/// handler): if the parent had started the OpenMP pool, the child runs single-threaded.
+/// Returns whether it switched.
+inline bool enter_fork_child_mode() {
+    ThreadingState& state = threading_state();
+    if (!state.pool_started.load(std::memory_order_relaxed)) return false;
+    state.single_threaded.store(true, std::memory_order_relaxed);
+#ifdef _OPENMP
+    omp_set_num_threads(1);
+#endif
+    return true;
+}
+
+/// `requested` <= 0 means "all available"; never more threads than work items (and one
+/// thread only in a child forked after the pool started).
 inline int resolve_threads(int requested, Index work_items) {
+    ThreadingState& state = threading_state();
+    if (state.single_threaded.load(std::memory_order_relaxed)) return 1;
     int threads = requested > 0 ? requested : max_threads();
     if (work_items < threads) threads = static_cast<int>(std::max<Index>(work_items, 1));
+    if (threads > 1) state.pool_started.store(true, std::memory_order_relaxed);
     return threads;
 }
 

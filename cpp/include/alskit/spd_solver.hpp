@@ -50,7 +50,10 @@ class SpdSolver {
     void solve(SquareMatrix<Scalar>& system, const Vector<Scalar>& rhs, Vector<Scalar>& x,
                Index row);
 
-    /// The fallback alone, for a system another Cholesky already found singular.
+    /// The fallback alone, for a system another Cholesky already found singular. A system
+    /// that is not finite itself (its sums overflowed the scalar type) has no meaningful
+    /// solution: the decomposition would return x = 0, a silently wrong (bias-only) model,
+    /// so it is an error naming the cause.
     static void solve_robust(SquareMatrix<Scalar>& system, const Vector<Scalar>& rhs,
                              Vector<Scalar>& x, Index row);
 
@@ -84,6 +87,13 @@ void solve_min_norm(const DoubleSquareMap& a, const DoubleVectorMap& b, double t
 template <class Scalar>
 void SpdSolver<Scalar>::solve_robust(SquareMatrix<Scalar>& system, const Vector<Scalar>& rhs,
                                      Vector<Scalar>& x, Index row) {
+    if (!system.template triangularView<Eigen::Lower>().toDenseMatrix().allFinite() ||
+        !rhs.allFinite()) {
+        throw NumericalError("row " + std::to_string(row) +
+                             ": the normal equations overflowed to a non-finite value "
+                             "(ratings or confidence weights too large for the factor "
+                             "dtype; rescale them or use float64)");
+    }
     system.template triangularView<Eigen::StrictlyUpper>() = system.transpose();
     const Index k = system.rows();
     Eigen::MatrixXd a = system.template cast<double>();

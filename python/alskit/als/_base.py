@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import functools
 import math
-import os
+import weakref
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from os import PathLike
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Concatenate, ParamSpec, TypeVar, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .._concurrency import TrainingToken, guard_of
 from .._native import core
-from .._threads import blas_limited, resolve_threads
+from .._threads import blas_limited, memory_limit, resolve_threads
 from ..component import Component
 from ..data import CSRMatrix, Dataset, ItemList, RecQuery, Vocabulary
 from ..data._arrays import as_id_array
@@ -23,6 +26,25 @@ from ..training import IterativeTraining, TrainContext, TrainingData, TrainingOp
 from ._config import ALSConfig
 
 QueryLike = RecQuery | ItemList | int | str | np.integer[Any] | None
+_M = TypeVar("_M", bound="ALSBase")
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _reads(method: Callable[Concatenate[_M, _P], _R]) -> Callable[Concatenate[_M, _P], _R]:
+    """A read of the learned state: runs on the model, or, while another thread trains it,
+    on the model as it was before that training (see :mod:`alskit._concurrency`)."""
+
+    @functools.wraps(method)
+    def read(self: _M, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        guard = guard_of(self)  # (the body of _reading, inlined: this runs on every call)
+        guard.lock.acquire_shared()
+        try:
+            return method(cast(_M, guard.reader(self)), *args, **kwargs)
+        finally:
+            guard.lock.release_shared()
+
+    return read
 
 
 class ALSBase(IterativeTraining, Component[ALSConfig], ABC):
@@ -32,6 +54,11 @@ class ALSBase(IterativeTraining, Component[ALSConfig], ABC):
     ``user_features_`` (users × k, or ``None`` with ``user_embeddings=False``) and
     ``item_features_`` (items × k), and ``user_items_`` (the training matrix's structure,
     to exclude seen items when recommending).
+
+    Threads: many threads may score, recommend, predict, fold in and save one model at once.
+    While it trains, other threads keep seeing the model as it was before the training (never
+    a mix of epochs) until the training ends; a second concurrent training raises
+    ``RuntimeError`` (details in :mod:`alskit._concurrency`).
     """
 
     config_class: ClassVar[type[ALSConfig]] = ALSConfig
@@ -61,20 +88,50 @@ class ALSBase(IterativeTraining, Component[ALSConfig], ABC):
             raise TypeError(f"options must be TrainingOptions, got {type(options).__name__}")
         threads = min(options.thread_count(), max(data.user_count, data.item_count, 1))
         rng = options.random_generator()
-        self._threads = threads
         resuming = options.resume and self.trained_epochs > 0
         if resuming:
             self._check_resumable(data)
-        train = self.prepare_data(data)
-        self.users_ = train.users
-        self.items_ = train.items
-        if not resuming:
-            self.trained_epochs = 0
-            self.initialize_params(train, rng)
-        # Who has seen what, so recommend() can exclude training items without the data.
-        ui = train.ui_rates
-        self.user_items_ = CSRMatrix(ui.indptr, ui.indices, None, ui.shape)
-        return self._run_epochs(train, threads)
+        guard = guard_of(self)
+        token = guard.begin(self, lambda: self._snapshot(copy_factors=resuming))
+        try:
+            self._threads = threads
+            train = self.prepare_data(data)
+            self.users_ = train.users
+            self.items_ = train.items
+            if not resuming:
+                self.trained_epochs = 0
+                self.initialize_params(train, rng)
+            _check_value_range(train, self.dtype)
+            # Who has seen what, so recommend() can exclude training items without the data.
+            ui = train.ui_rates
+            self.user_items_ = CSRMatrix(ui.indptr, ui.indices, None, ui.shape)
+        except BaseException:
+            guard.end(token)
+            raise
+        epochs = self._run_epochs(train, threads, token)
+        # An epoch generator dropped before its first epoch never runs its `finally`.
+        weakref.finalize(epochs, guard.end, token)
+        return epochs
+
+    def _snapshot(self, *, copy_factors: bool) -> ALSBase:
+        """A frozen copy of the learned state, read by other threads while this model trains
+        (shares the arrays that training replaces; copies those it updates in place)."""
+        frozen = object.__new__(type(self))
+        frozen.__dict__.update({k: v for k, v in self.__dict__.items() if k != "_state_guard"})
+        if copy_factors:
+            for name in ("user_features_", "item_features_"):
+                value = frozen.__dict__.get(name)
+                if isinstance(value, np.ndarray):
+                    frozen.__dict__[name] = value.copy()
+        return frozen
+
+    @contextmanager
+    def _reading(self) -> Iterator[ALSBase]:
+        """The model a read should use (itself, or its pre-training snapshot in a thread
+        other than the one training it), with the state lock held for the read."""
+        guard = guard_of(self)
+        with guard.lock.shared():
+            yield guard.reader(self)
 
     def _check_resumable(self, data: Dataset) -> None:
         if self.user_features_ is None:
@@ -93,7 +150,17 @@ class ALSBase(IterativeTraining, Component[ALSConfig], ABC):
                 "cannot resume: the data differs from the data the model was trained on"
             )
 
-    def _run_epochs(self, train: TrainingData, threads: int) -> Iterator[dict[str, float]]:
+    def _run_epochs(
+        self, train: TrainingData, threads: int, token: TrainingToken
+    ) -> Iterator[dict[str, float]]:
+        try:
+            yield from self._epochs(train, threads, token)
+        finally:
+            guard_of(self).end(token)
+
+    def _epochs(
+        self, train: TrainingData, threads: int, token: TrainingToken
+    ) -> Iterator[dict[str, float]]:
         assert self.user_features_ is not None
         user_ctx = TrainContext.create(
             "user",
@@ -112,6 +179,8 @@ class ALSBase(IterativeTraining, Component[ALSConfig], ABC):
             threads=threads,
         )
         for epoch in range(self.trained_epochs, self.config.epochs):
+            if not token.active:
+                raise RuntimeError("this training loop was replaced by a newer training run")
             # A Ctrl-C is held until both halves are done: the model always stays at a
             # complete epoch (and trained_epochs counts it) when KeyboardInterrupt surfaces.
             with deferred_interrupt(), blas_limited():
@@ -128,21 +197,21 @@ class ALSBase(IterativeTraining, Component[ALSConfig], ABC):
         """Transform the interactions for training (and learn any normalization)."""
 
     def _check_memory(self, data: TrainingData, threads: int) -> None:
-        """Refuse, before allocating, a model that cannot fit in this machine's memory (an
-        absurd embedding_size would otherwise fail deep in numpy or the core)."""
+        """Refuse, before allocating, a model that cannot fit in the memory this process may
+        still use (the smallest of physical memory, ulimit -v / -d and the container's cgroup
+        limit): an absurd embedding_size or vocabulary would otherwise fail deep in numpy or
+        the core, or get the process killed."""
         k = self.config.embedding_size
         itemsize = self.dtype.itemsize
         factors = (data.n_users + data.n_items) * k * itemsize
         workspaces = threads * (k * k + 2048 * k) * itemsize  # per-thread k×k system + chunk
         needed = factors + workspaces
-        try:
-            available = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-        except (AttributeError, ValueError, OSError):  # not a POSIX system
-            return
-        if needed > available:
+        limit = memory_limit()
+        if limit is not None and needed > limit[0]:
             raise ValueError(
-                f"embedding_size={k} needs {needed / 2**30:.1f} GiB for factors and solver "
-                f"workspaces, more than this machine's {available / 2**30:.1f} GiB"
+                f"embedding_size={k} needs {needed / 2**30:.2f} GiB for the factors of "
+                f"{data.n_users} users and {data.n_items} items and solver workspaces, more "
+                f"than the {limit[0] / 2**30:.2f} GiB left under this process's {limit[1]}"
             )
 
     def initialize_params(self, data: TrainingData, rng: np.random.Generator) -> None:
@@ -185,6 +254,7 @@ class ALSBase(IterativeTraining, Component[ALSConfig], ABC):
                 "interrupted or failed before the first epoch ended): call train() again"
             )
 
+    @_reads
     def __call__(self, query: QueryLike = None, items: ItemList | ArrayLike = ()) -> ItemList:
         """Score ``items`` for the user in ``query``; NaN where no score can be computed.
 
@@ -218,6 +288,7 @@ class ALSBase(IterativeTraining, Component[ALSConfig], ABC):
             return scored
         return self.finalize_scores(user_num, scored, user_bias)
 
+    @_reads
     def fold_in_users(
         self, histories: Sequence[ItemList], *, threads: int | None = None
     ) -> tuple[NDArray[np.floating[Any]], NDArray[np.float64] | None]:
@@ -297,6 +368,7 @@ class ALSBase(IterativeTraining, Component[ALSConfig], ABC):
             )
         return self.user_features_
 
+    @_reads
     def recommend(
         self,
         users: ArrayLike | None = None,
@@ -350,6 +422,7 @@ class ALSBase(IterativeTraining, Component[ALSConfig], ABC):
             )
         return Recommendations.from_matrix(ids, items, scores, self.items_)
 
+    @_reads
     def predict(
         self, users: ArrayLike, items: ArrayLike, *, threads: int | None = None
     ) -> NDArray[np.float64]:
@@ -380,6 +453,7 @@ class ALSBase(IterativeTraining, Component[ALSConfig], ABC):
         )
         return out
 
+    @_reads
     def similar_items(
         self, items: ArrayLike, n: int = 10, *, threads: int | None = None
     ) -> Recommendations:
@@ -411,8 +485,10 @@ class ALSBase(IterativeTraining, Component[ALSConfig], ABC):
         save(self, path)
 
     def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
+        with self._reading() as model:
+            state = dict(model.__dict__)
         state.pop("_threads", None)  # a property of the machine that trained it
+        state.pop("_state_guard", None)  # locks of this process
         return state
 
 
@@ -422,6 +498,30 @@ def _ids(values: Any, what: str, *, single: bool = True) -> NDArray[Any]:
     if single and isinstance(values, str | int | np.integer) and not isinstance(values, bool):
         values = [values]
     return as_id_array(values, what)
+
+
+def _check_value_range(train: TrainingData, dtype: np.dtype[Any]) -> None:
+    """Refuse, before training, values whose normal equations overflow ``dtype``.
+
+    A row's system sums squares of its values (explicit: residual ratings; implicit: the
+    confidence weights v = w·r) over up to n entries, so (max |v| · n)² must stay below the
+    dtype's largest value; beyond it the sums become inf and a solve has no meaning (the
+    native solver raises NumericalError, but only after epochs of work).
+    """
+    values = train.ui_rates.values
+    if values is None or len(values) == 0:
+        return
+    with np.errstate(over="ignore", invalid="ignore"):
+        largest = float(np.max(np.abs(values)))
+    longest = max(int(train.ui_rates.row_lengths().max()), int(train.iu_rates.row_lengths().max()))
+    limit = math.sqrt(float(np.finfo(dtype).max)) / 4
+    if not math.isfinite(largest) or largest * longest > limit:
+        raise ValueError(
+            f"training values too large for {dtype}: the largest magnitude is {largest:g} "
+            f"(ratings, or confidence weight × rating) in rows of up to {longest} entries, so "
+            f"the normal equations' sums of squares overflow (|value| × row length must stay "
+            f"below {limit:.3g}); rescale the ratings, lower the weight, or use dtype='float64'"
+        )
 
 
 def _list_length(n: Any, n_items: int) -> int:

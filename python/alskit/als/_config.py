@@ -114,8 +114,9 @@ class ImplicitMFConfig(ALSConfig):
     """Exact Cholesky solves (LensKit's method) or conjugate gradient (faster, approximate,
     warm-started from the previous epoch)."""
 
-    cg_steps: int = Field(default=3, ge=1)
-    """Conjugate-gradient iterations per row and half-epoch (``solver="cg"`` only)."""
+    cg_steps: int = Field(default=3, ge=1, le=10_000)
+    """Conjugate-gradient iterations per row and half-epoch (``solver="cg"`` only); at most
+    10,000 (CG solves a k × k system exactly in k steps)."""
 
     @field_validator("cg_steps", mode="before")
     @classmethod

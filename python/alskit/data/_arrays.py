@@ -9,6 +9,8 @@ from typing import Any, Literal, TypeAlias
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ._compat import optional_module
+
 #: Identifiers: int64 or numpy unicode ('U').
 IdArray: TypeAlias = NDArray[Any]
 IdsLike: TypeAlias = ArrayLike | Iterable[Any]
@@ -52,6 +54,9 @@ def to_numpy(values: object, what: str) -> NDArray[Any]:
         if not isinstance(values, Iterable):
             raise TypeError(f"{what} must be array-like, not {type(values).__name__}")
         values = list(values)
+    if any(issubclass(t, str) for t in set(map(type, values))):
+        # Never through np.asarray: that builds a fixed-width rows × longest-string array.
+        return np.fromiter(values, dtype=object, count=len(values))
     try:
         arr = np.asarray(values)
     except (ValueError, TypeError):
@@ -148,7 +153,65 @@ def _is_missing(x: object) -> bool:
     return type(x).__name__ in _MISSING_TYPE_NAMES or (isinstance(x, float) and x != x)
 
 
-def _object_ids(arr: NDArray[Any], what: str) -> IdArray:
+def factorize_ids(values: object, what: str = "ids") -> tuple[IdArray, NDArray[np.int32]]:
+    """Sorted distinct ids (int64 or unicode) and each input id's position among them.
+
+    Unlike ``unique_inverse(as_id_array(values))``, a list or object array of strings is
+    never turned into a fixed-width string array of rows × longest id (one 10,000-character
+    id among a million rows would take 40 GB): only the distinct ids become one, checked by
+    :func:`fixed_width_ids`. The ids are validated exactly as by :func:`as_id_array`.
+    """
+    arr = to_numpy(values, what)
+    if arr.ndim != 1:
+        raise ValueError(f"{what} must be one-dimensional, got shape {arr.shape}")
+    if arr.dtype.kind == "O" and len(arr):
+        ids = _object_ids(arr, what, as_objects=True)
+        if ids.dtype.kind == "O":
+            uniq, inverse = _factorize_strings(ids)
+            return fixed_width_ids(uniq, what), inverse
+        return unique_inverse(ids)
+    return unique_inverse(as_id_array(arr, what))
+
+
+def _factorize_strings(ids: NDArray[Any]) -> tuple[NDArray[Any], NDArray[np.int32]]:
+    """Sorted distinct strings of an object array, and each entry's position among them (by
+    hashing when pandas is there: sorting only the distinct strings)."""
+    pd = optional_module("pandas")
+    if pd is None:
+        uniq, inverse = np.unique(ids, return_inverse=True)
+        return uniq, inverse.reshape(-1).astype(np.int32)
+    codes, seen = pd.factorize(ids, sort=False)
+    seen = np.asarray(seen, dtype=object)
+    order = np.argsort(seen, kind="stable")
+    rank = np.empty(len(order), dtype=np.int32)
+    rank[order] = np.arange(len(order), dtype=np.int32)
+    return seen[order], rank[codes]
+
+
+#: Fixed-width storage of distinct string ids may take this many times the ids' own size
+#: (plus a floor) before it is refused: a few very long ids among many short ones.
+_WIDTH_OVERHEAD = 16
+_WIDTH_FLOOR = 256 * 2**20
+
+
+def fixed_width_ids(ids: NDArray[Any], what: str) -> IdArray:
+    """Distinct string ids (an object array of str) as a numpy unicode array, refused with a
+    ValueError when its fixed width (count × longest id) would be out of proportion to the
+    ids themselves."""
+    lengths = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
+    longest = int(lengths.max()) if len(lengths) else 0
+    needed = len(ids) * max(longest, 1) * 4
+    if needed > max(_WIDTH_OVERHEAD * 4 * int(lengths.sum()), _WIDTH_FLOOR):
+        raise ValueError(
+            f"{what}: {len(ids)} distinct ids with lengths up to {longest} characters would "
+            f"need {needed / 2**30:.1f} GiB as fixed-width strings, out of proportion to the "
+            f"{int(lengths.sum()) / 2**20:.1f} M characters of the ids; map the longest ids "
+            "to shorter ones (e.g. numbers or hashes)"
+        )
+    return ids.astype(np.str_)
+
+
+def _object_ids(arr: NDArray[Any], what: str, *, as_objects: bool = False) -> IdArray:
     items = arr.tolist()
     kinds: dict[str, type] = {}
     for t in set(map(type, items)):  # a handful of distinct types, not one per element
@@ -174,7 +237,7 @@ def _object_ids(arr: NDArray[Any], what: str) -> IdArray:
                 f"{what} contain {items[nul]!r} at position {nul}, which ends in a NUL "
                 "character; such ids cannot be told apart from the id without it"
             )
-        return arr.astype(np.str_)
+        return arr if as_objects else arr.astype(np.str_)
     if "float" in kinds:
         return _float_ids(arr.astype(np.float64), what)
     try:

@@ -13,9 +13,9 @@ from ._arrays import (
     IdsLike,
     as_float_array,
     as_id_array,
+    factorize_ids,
     first_index,
     readonly,
-    unique_inverse,
 )
 from .items import ItemList
 from .matrix import CSRMatrix, indptr_dtype
@@ -153,11 +153,12 @@ class Dataset:
         duplicates: Duplicates,
         row_label: RowLabel = _input_row,
     ) -> Dataset:
-        uids = as_id_array(user_ids, "user ids")
-        iids = as_id_array(item_ids, "item ids")
-        _check_lengths([("user_ids", uids), ("item_ids", iids)])
-        uvocab, un = _number(uids, users, "user", row_label)
-        ivocab, inn = _number(iids, items, "item", row_label)
+        # Distinct ids first: rows are never copied into a fixed-width string array.
+        uniq_users, user_rows = factorize_ids(user_ids, "user ids")
+        uniq_items, item_rows = factorize_ids(item_ids, "item ids")
+        _check_lengths([("user_ids", user_rows), ("item_ids", item_rows)])
+        uvocab, un = _number(uniq_users, user_rows, users, "user", row_label)
+        ivocab, inn = _number(uniq_items, item_rows, items, "item", row_label)
         ds = cls.__new__(cls)
         ds._build(uvocab, ivocab, un, inn, ratings, timestamps, duplicates, row_label)
         return ds
@@ -395,18 +396,22 @@ def _as_vocabulary(vocab: VocabLike, label: str, *, reorder: bool) -> Vocabulary
 
 
 def _number(
-    ids: IdArray, vocab: VocabLike | None, label: str, row_label: RowLabel
+    uniq: IdArray,
+    rows: NDArray[np.int32],
+    vocab: VocabLike | None,
+    label: str,
+    row_label: RowLabel,
 ) -> tuple[Vocabulary, NDArray[np.int32]]:
+    """Vocabulary and per-row numbers from the distinct ids and each row's position."""
     if vocab is None:
-        uniq, inverse = unique_inverse(ids)
-        return Vocabulary._from_unique(uniq, label, is_sorted=True), inverse
+        return Vocabulary._from_unique(uniq, label, is_sorted=True), rows
     vocab = _as_vocabulary(vocab, label, reorder=True)
-    nums = vocab.numbers(ids, missing="negative")
+    nums = vocab.numbers(uniq, missing="negative")[rows]  # look up each distinct id once
     unknown = nums < 0
     if unknown.any():
         i = first_index(unknown)
         raise ValueError(
-            f"{label} id {ids[i].item()!r} at {row_label(i)} is not in the given {label}s"
+            f"{label} id {uniq[rows[i]].item()!r} at {row_label(i)} is not in the given {label}s"
         )
     return vocab, nums
 

@@ -595,11 +595,23 @@ def _ids(p: Path, arr: NDArray[Any], col: str, line: Any) -> NDArray[Any]:
             i = first_index(frac)
             raise ValueError(f"{p}: {line(i)}: column {col!r} has non-integer id {arr[i]!r}")
         return arr.astype(np.int64)
-    text = arr.astype(np.str_)
-    try:
-        return text.astype(np.int64)
-    except (ValueError, OverflowError):
-        return text  # not all integers: string ids
+    # One rule for both readers: a field's surrounding whitespace is not part of the id; ids
+    # stay Python strings (no rows × longest-id fixed-width copy), and NUL-ended ones are
+    # refused when the dataset is built, exactly as Dataset.from_arrays refuses them.
+    text: NDArray[Any] = np.asarray(
+        np.frompyfunc(str.strip, 1, 1)(arr.astype(object)), dtype=object
+    )
+    if np.frompyfunc(_is_int_text, 1, 1)(text).astype(bool).all():
+        try:
+            return text.astype(np.int64)
+        except OverflowError:
+            pass
+    return text  # not all integers: string ids
+
+
+def _is_int_text(text: str) -> bool:
+    digits = text[1:] if text[:1] in ("-", "+") else text
+    return digits.isascii() and digits.isdigit()
 
 
 def _numbers(p: Path, arr: NDArray[Any], col: str, line: Any) -> NDArray[np.float64]:

@@ -14,6 +14,7 @@ from ._arrays import (
     IdKind,
     IdsLike,
     as_id_array,
+    factorize_ids,
     first_index,
     is_str_id,
     lookup_keys,
@@ -41,10 +42,13 @@ class Vocabulary:
     def __init__(
         self, ids: IdsLike | None = None, name: str | None = None, *, reorder: bool = True
     ) -> None:
-        arr = np.empty(0, dtype=np.int64) if ids is None else as_id_array(ids, "ids")
         if reorder:
-            self._setup(np.unique(arr), name, is_sorted=True)
+            # Distinct ids first: a list of strings never becomes a fixed-width array of
+            # every entry × the longest one.
+            uniq = np.empty(0, dtype=np.int64) if ids is None else factorize_ids(ids, "ids")[0]
+            self._setup(uniq, name, is_sorted=True)
             return
+        arr = np.empty(0, dtype=np.int64) if ids is None else as_id_array(ids, "ids")
         order = np.argsort(arr, kind="stable")
         srt = arr[order]
         dup = srt[1:] == srt[:-1]
