@@ -386,6 +386,23 @@ def test_save_and_load_paths(trained: Any, tmp_path: Any) -> None:
         assert "random_state" not in data.files  # None is left out, as in implicit
 
 
+def test_save_is_atomic(trained: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A save that fails midway leaves the previous model file whole, and no temporary file."""
+    m, _ = trained
+    m.save(tmp_path / "model.npz")
+    good = (tmp_path / "model.npz").read_bytes()
+
+    def broken(file: Any, **arrays: Any) -> None:
+        file.write(b"PK partial")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(np, "savez", broken)
+    with pytest.raises(OSError, match="No space"):
+        m.save(tmp_path / "model.npz")
+    assert (tmp_path / "model.npz").read_bytes() == good
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.npz"]
+
+
 def test_random_state_forms() -> None:
     ui = interactions()
     runs = []

@@ -54,6 +54,7 @@ except ImportError as error:  # pragma: no cover - scipy is installed wherever i
         "alskit.implicit works on scipy.sparse matrices: pip install 'alskit[scipy]'"
     ) from error
 
+from ._atomic import atomic_output
 from ._native import core
 
 __all__ = ["AlternatingLeastSquares", "ModelFitError", "ParameterWarning"]
@@ -687,7 +688,13 @@ class AlternatingLeastSquares:
                 continue  # None or a generator: not storable without pickle (as in implicit)
             if value is not None:
                 args[key] = value
-        np.savez(fileobj_or_path, **args)
+        if not isinstance(fileobj_or_path, str | os.PathLike):
+            np.savez(fileobj_or_path, **args)
+            return
+        path = os.fspath(fileobj_or_path)
+        # As numpy names it, but written atomically (never a truncated file over a good one).
+        with atomic_output(path if path.endswith(".npz") else path + ".npz") as out:
+            np.savez(out, **args)
 
     @classmethod
     def load(cls, fileobj_or_path: str | os.PathLike[str] | IO[bytes]) -> AlternatingLeastSquares:
