@@ -15,8 +15,11 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from types import ModuleType
 
 import pytest
+
+import reference as ref
 
 _SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "ml-100k" / "ratings.csv"
 _HEADER = "user_id,item_id,rating,timestamp"
@@ -66,3 +69,12 @@ def ml100k():  # type: ignore[no-untyped-def]
     import alskit
 
     return alskit.load_csv(ML100K)
+
+
+@pytest.fixture(params=ref.VARIANTS, scope="module")
+def core(request: pytest.FixtureRequest) -> ModuleType:
+    """Each built variant of the native core this CPU can run (the kernel tests run on all)."""
+    module = ref.load_variant(request.param)
+    if module is None:
+        pytest.skip(f"alskit.{request.param} is not built or this CPU cannot run it")
+    return module

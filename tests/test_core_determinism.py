@@ -16,14 +16,6 @@ K = 32
 DTYPES = (np.float32, np.float64)
 
 
-@pytest.fixture(params=ref.VARIANTS, scope="module")
-def core(request: pytest.FixtureRequest) -> ModuleType:
-    module = ref.load_variant(request.param)
-    if module is None:
-        pytest.skip(f"alskit.{request.param} is not built or this CPU cannot run it")
-    return module
-
-
 @functools.cache
 def problem(values: str) -> tuple[ref.Csr, ref.AnyFloat, ref.AnyFloat]:
     """9000 rows (more than two 4096-row blocks) with power-law lengths, some very long."""

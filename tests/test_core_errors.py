@@ -18,14 +18,6 @@ Kwargs = dict[str, Any]
 NROWS, NCOLS, K = 4, 5, 3
 
 
-@pytest.fixture(params=ref.VARIANTS, scope="module")
-def core(request: pytest.FixtureRequest) -> ModuleType:
-    module = ref.load_variant(request.param)
-    if module is None:
-        pytest.skip(f"alskit.{request.param} is not built or this CPU cannot run it")
-    return module
-
-
 def good_arguments(function: str) -> Kwargs:
     """A valid call of `function` (float64, int64 indptr, k = 3)."""
     rng = np.random.default_rng(0)

@@ -26,14 +26,6 @@ def tolerance(dtype: type[np.floating]) -> float:
     return 1e-4 if dtype == np.float32 else 1e-9
 
 
-@pytest.fixture(params=ref.VARIANTS, scope="module")
-def core(request: pytest.FixtureRequest) -> ModuleType:
-    module = ref.load_variant(request.param)
-    if module is None:
-        pytest.skip(f"alskit.{request.param} is not built or this CPU cannot run it")
-    return module
-
-
 k_param = pytest.mark.parametrize("k", KS)
 dtype_param = pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
 ptr_param = pytest.mark.parametrize("ptr", PTR_DTYPES, ids=["i32", "i64"])
