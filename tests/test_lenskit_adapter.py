@@ -40,6 +40,7 @@ from alskit.lenskit import (  # noqa: E402
     BiasedMFScorer,
     ImplicitMFConfig,
     ImplicitMFScorer,
+    as_alskit_dataset,
     to_alskit_dataset,
 )
 
@@ -219,6 +220,24 @@ def test_dataset_conversion_shares_the_item_numbers(ml_ds: Dataset) -> None:
 def test_dataset_conversion_refuses_other_types() -> None:
     with pytest.raises(TypeError, match="LensKit Dataset, got DataFrame"):
         to_alskit_dataset(pd.DataFrame(), ratings=False)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="alskit Dataset or a LensKit Dataset, got DataFrame"):
+        as_alskit_dataset(pd.DataFrame())
+
+
+def test_alskit_scorers_train_on_a_converted_lenskit_dataset(
+    ml_frame: pd.DataFrame, ml_ds: Dataset
+) -> None:
+    """The hook for alskit's own train(): as_alskit_dataset gives the same model as
+    alskit's own loader, ratings included when the LensKit data has them."""
+    converted = as_alskit_dataset(ml_ds)
+    assert converted.ratings is not None
+    assert as_alskit_dataset(converted) is converted
+    no_ratings = as_alskit_dataset(from_interactions_df(ml_frame[["user_id", "item_id"]]))
+    assert no_ratings.ratings is None
+    twin, _ = _alskit_twin("biased", ml_frame, 8, **SMALL)
+    model = alskit.BiasedMFScorer(**SMALL, dtype=FACTOR_DTYPE)
+    model.train(converted, alskit.TrainingOptions(rng=8, progress=False))
+    assert np.array_equal(model.item_features_, twin.item_features_)
 
 
 # ---- same scores as alskit's own API, through LensKit's pipelines and batch code -------

@@ -18,7 +18,7 @@ except ImportError as error:  # pragma: no cover - exercised by a run without Le
         "alskit.lenskit requires LensKit: install it with pip install 'alskit[lenskit]'"
     ) from error
 
-from ._convert import FACTOR_DTYPE, LENSKIT_VERSION, to_alskit_dataset
+from ._convert import FACTOR_DTYPE, LENSKIT_VERSION, as_alskit_dataset, to_alskit_dataset
 from ._scorers import (
     ALSBase,
     ALSConfig,
@@ -37,5 +37,6 @@ __all__ = [
     "ImplicitMFConfig",
     "ImplicitMFScorer",
     "LENSKIT_VERSION",
+    "as_alskit_dataset",
     "to_alskit_dataset",
 ]

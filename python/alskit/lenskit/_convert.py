@@ -71,11 +71,31 @@ def to_alskit_dataset(data: LKDataset, *, ratings: bool) -> Dataset:
     return converted
 
 
+def as_alskit_dataset(data: Any) -> Dataset:
+    """``data`` (an alskit or a LensKit ``Dataset``) as an alskit ``Dataset``: the hook by
+    which alskit's own scorers can train on LensKit data. Ratings are carried when the
+    LensKit dataset has a ``rating`` field."""
+    if isinstance(data, Dataset):
+        return data
+    if not isinstance(data, LKDataset):
+        raise TypeError(
+            f"data must be an alskit Dataset or a LensKit Dataset, got {type(data).__name__}"
+        )
+    try:
+        return to_alskit_dataset(data, ratings=True)
+    except _NoRatingField:
+        return to_alskit_dataset(data, ratings=False)
+
+
+class _NoRatingField(ValueError):
+    pass
+
+
 def _rating_values(data: LKDataset, nnz: int) -> NDArray[np.float64]:
     try:
         matrix = data.interaction_matrix(format="scipy", field="rating", layout="csr")
     except (KeyError, ValueError) as error:
-        raise ValueError(
+        raise _NoRatingField(
             f"the LensKit Dataset has no 'rating' field to train on ({error}); an alskit "
             "Dataset needs ratings for this model"
         ) from error
