@@ -10,7 +10,7 @@ import importlib
 from types import ModuleType
 
 #: Top-level module name → the extra that installs it (``pip install 'alskit[EXTRA]'``).
-EXTRAS: dict[str, str] = {"pyarrow": "parquet", "scipy": "scipy"}
+EXTRAS: dict[str, str] = {"pyarrow": "parquet", "scipy": "scipy", "lenskit": "lenskit"}
 
 
 def optional_module(name: str) -> ModuleType | None:
