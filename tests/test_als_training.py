@@ -446,3 +446,11 @@ def test_model_stopped_after_a_complete_epoch_still_serves(
     assert model.trained_epochs == 1
     for call in _serving_calls(model, data, tmp_path).values():
         call()
+
+
+@pytest.mark.parametrize("cls", SCORERS)
+def test_train_refuses_other_data_naming_both_types(cls: type[ALSBase]) -> None:
+    import pandas as pd
+
+    with pytest.raises(TypeError, match="alskit Dataset or a LensKit Dataset, got DataFrame"):
+        cls(features=K).train(pd.DataFrame({"user_id": [1], "item_id": [2]}))  # type: ignore[arg-type]

@@ -238,6 +238,10 @@ def test_alskit_scorers_train_on_a_converted_lenskit_dataset(
     model = alskit.BiasedMFScorer(**SMALL, dtype=FACTOR_DTYPE)
     model.train(converted, alskit.TrainingOptions(rng=8, progress=False))
     assert np.array_equal(model.item_features_, twin.item_features_)
+    # alskit's own train() takes the LensKit Dataset itself (converted through the hook).
+    direct = alskit.BiasedMFScorer(**SMALL, dtype=FACTOR_DTYPE)
+    direct.train(ml_ds, alskit.TrainingOptions(rng=8, progress=False))
+    assert np.array_equal(direct.item_features_, twin.item_features_)
 
 
 # ---- same scores as alskit's own API, through LensKit's pipelines and batch code -------

@@ -82,8 +82,7 @@ class ALSBase(IterativeTraining, Component[ALSConfig], ABC):
         With ``options.resume`` the current factors are kept and training continues from
         ``trained_epochs``; otherwise it starts over from fresh initial parameters.
         """
-        if not isinstance(data, Dataset):
-            raise TypeError(f"data must be an alskit Dataset, got {type(data).__name__}")
+        data = _as_dataset(data)
         if not isinstance(options, TrainingOptions):
             raise TypeError(f"options must be TrainingOptions, got {type(options).__name__}")
         threads = min(options.thread_count(), max(data.user_count, data.item_count, 1))
@@ -490,6 +489,20 @@ class ALSBase(IterativeTraining, Component[ALSConfig], ABC):
         state.pop("_threads", None)  # a property of the machine that trained it
         state.pop("_state_guard", None)  # locks of this process
         return state
+
+
+def _as_dataset(data: Any) -> Dataset:
+    """``data`` as an alskit Dataset: a LensKit ``Dataset`` is converted (``alskit.lenskit``,
+    which needs the ``lenskit`` extra); anything else is refused, naming both types."""
+    if isinstance(data, Dataset):
+        return data
+    if type(data).__module__.partition(".")[0] == "lenskit":
+        from ..lenskit import as_alskit_dataset
+
+        return as_alskit_dataset(data)
+    raise TypeError(
+        f"data must be an alskit Dataset or a LensKit Dataset, got {type(data).__name__}"
+    )
 
 
 def _ids(values: Any, what: str, *, single: bool = True) -> NDArray[Any]:
