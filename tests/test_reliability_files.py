@@ -68,6 +68,32 @@ def test_two_processes_saving_one_path_leave_one_complete_model(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["shared.alskit", "source.alskit"]
 
 
+def test_save_fsyncs_the_file_before_the_rename_and_the_directory_after(
+    model: BiasedMFScorer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Durable, not only atomic: the content reaches the disk before the rename makes it the
+    model, and the rename itself reaches the disk (the directory entry) before save returns."""
+    events: list[tuple[str, str]] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        target = os.readlink(f"/proc/self/fd/{fd}")
+        events.append(("fsync", "dir" if os.path.isdir(target) else Path(target).name))
+        real_fsync(fd)
+
+    def replace(src: Any, dst: Any) -> None:
+        events.append(("replace", Path(dst).name))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    model.save(tmp_path / "m.alskit")
+    kinds = [kind for kind, _ in events]
+    assert kinds == ["fsync", "replace", "fsync"], events
+    assert events[0][1].startswith(".m.alskit.") and events[0][1].endswith(".tmp")
+    assert events[1] == ("replace", "m.alskit") and events[2] == ("fsync", "dir")
+
+
 def test_save_through_a_symlink_updates_its_target(model: BiasedMFScorer, tmp_path: Path) -> None:
     real = tmp_path / "models" / "current.alskit"
     real.parent.mkdir()
