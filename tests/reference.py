@@ -13,6 +13,7 @@ import sys
 import textwrap
 from dataclasses import dataclass
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -280,3 +281,13 @@ def run_isolated(code: str, timeout: float = 60.0) -> subprocess.CompletedProces
         timeout=timeout,
         check=False,
     )
+
+
+def dense_ratings(data: Any) -> tuple[np.ndarray, np.ndarray]:
+    """(ratings, observed mask) of a Dataset with ratings, dense users × items."""
+    assert data.ratings is not None
+    r = np.zeros((data.user_count, data.item_count))
+    mask = np.zeros(r.shape, dtype=bool)
+    r[data.user_nums, data.item_nums] = data.ratings
+    mask[data.user_nums, data.item_nums] = True
+    return r, mask

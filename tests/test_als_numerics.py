@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+import reference as ref
 from alskit import (
     BiasedMFScorer,
     Dataset,
@@ -56,16 +57,6 @@ def make_data(seed: int = 5) -> Dataset:
 @pytest.fixture(scope="module")
 def data() -> Dataset:
     return make_data()
-
-
-def dense(data: Dataset) -> tuple[np.ndarray, np.ndarray]:
-    """(ratings, observed mask), users × items."""
-    assert data.ratings is not None
-    r = np.zeros((data.user_count, data.item_count))
-    mask = np.zeros(r.shape, dtype=bool)
-    r[data.user_nums, data.item_nums] = data.ratings
-    mask[data.user_nums, data.item_nums] = True
-    return r, mask
 
 
 # ---------------------------------------------------------------------------------------------
@@ -233,7 +224,7 @@ def test_bias_model_closed_forms(
     model = BiasedMFScorer(features=K, epochs=1, damping=damping)
     loop = model.training_loop(data, TrainingOptions(rng=SEED, threads=1))
     loop.close()
-    r, mask = dense(data)
+    r, mask = ref.dense_ratings(data)
     g, bi, bu = ref_bias(r, mask, beta_user, beta_item)
     bias = model.bias_
     assert bias.global_bias == pytest.approx(g, rel=1e-12)
@@ -263,7 +254,7 @@ def test_explicit_run_matches_reference(
     )
     results = train(model, data)
     cfg = model.config
-    r, mask = dense(data)
+    r, mask = ref.dense_ratings(data)
     g, bi, bu = ref_bias(r, mask, cfg.user_damping, cfg.item_damping)
     resid = np.where(mask, r - g - bi[None, :] - bu[:, None], 0.0)
     p0, q0 = initial_factors(model, data, SEED)
@@ -286,7 +277,7 @@ def test_implicit_run_matches_reference(
     )
     results = train(model, data)
     cfg = model.config
-    _, mask = dense(data)
+    _, mask = ref.dense_ratings(data)
     weights = np.where(mask, weight, 0.0)
     p0, q0 = initial_factors(model, data, SEED)
     p, q, deltas = ref_run(
@@ -303,7 +294,7 @@ def test_implicit_run_matches_reference(
 def test_implicit_use_ratings_matches_reference(data: Dataset, dtype: str) -> None:
     model = ImplicitMFScorer(features=K, epochs=EPOCHS, dtype=dtype, use_ratings=True, weight=2.0)
     results = train(model, data)
-    r, mask = dense(data)
+    r, mask = ref.dense_ratings(data)
     weights = np.where(mask, 2.0 * r, 0.0)
     p0, q0 = initial_factors(model, data, SEED)
     p, q, deltas = ref_run(ref_implicit_half, weights, mask, p0, q0, 0.1, 0.1, EPOCHS)
@@ -425,7 +416,7 @@ def test_fold_in_of_a_training_row_reproduces_the_last_user_half(data: Dataset) 
     (the stored P was solved against the previous Q)."""
     model = BiasedMFScorer(features=K, epochs=EPOCHS)
     train(model, data)
-    r, mask = dense(data)
+    r, mask = ref.dense_ratings(data)
     bias = model.bias_
     resid = np.where(
         mask, r - bias.global_bias - bias.item_biases[None, :] - bias.user_biases[:, None], 0.0
@@ -484,7 +475,7 @@ def test_explicit_prepare_data_gives_residuals(data: Dataset, dtype: str) -> Non
     train_data.iu_rates.validate()
     assert train_data.ui_rates.values is not None
     assert train_data.ui_rates.values.dtype == np.dtype(dtype)
-    r, mask = dense(data)
+    r, mask = ref.dense_ratings(data)
     g, bi, bu = ref_bias(r, mask, 5.0, 5.0)
     resid = np.where(mask, r - g - bi[None, :] - bu[:, None], 0.0)
     rtol = RTOL[dtype]
@@ -497,7 +488,7 @@ def test_explicit_prepare_data_gives_residuals(data: Dataset, dtype: str) -> Non
 def test_implicit_prepare_data_gives_weights(data: Dataset, use_ratings: bool) -> None:
     model = ImplicitMFScorer(features=K, weight=3.0, use_ratings=use_ratings)
     train_data = model.prepare_data(data)
-    r, mask = dense(data)
+    r, mask = ref.dense_ratings(data)
     want = np.where(mask, 3.0 * r if use_ratings else 3.0, 0.0)
     np.testing.assert_allclose(csr_dense(train_data.ui_rates), want, rtol=1e-12)
     np.testing.assert_allclose(csr_dense(train_data.iu_rates), want.T, rtol=1e-12)
@@ -517,7 +508,7 @@ def test_one_half_epoch_through_a_context(cls: type[ALSBase], data: Dataset) -> 
     np.testing.assert_array_equal(ctx.regI, 0.3 * np.eye(K))
     before = left.copy()
     values = csr_dense(train_data.ui_rates)
-    _, mask = dense(data)
+    _, mask = ref.dense_ratings(data)
     half = ref_explicit_half if cls is BiasedMFScorer else ref_implicit_half
     want = half(values, mask, right, 0.3)
     got_delta = model.als_half_epoch(0, ctx)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import reference as ref
 from alskit import Dataset, ImplicitMFScorer, ItemList, TrainingOptions
 
 SEED = 11
@@ -29,15 +30,6 @@ def make_data() -> Dataset:
         users, items, ratings, users=np.arange(N_USERS), items=np.arange(N_ITEMS),
         duplicates="last",
     )  # fmt: skip
-
-
-def dense(data: Dataset) -> tuple[np.ndarray, np.ndarray]:
-    assert data.ratings is not None
-    r = np.zeros((data.user_count, data.item_count))
-    mask = np.zeros(r.shape, dtype=bool)
-    r[data.user_nums, data.item_nums] = data.ratings
-    mask[data.user_nums, data.item_nums] = True
-    return r, mask
 
 
 def ref_half(r: np.ndarray, mask: np.ndarray, fixed: np.ndarray, reg: float) -> np.ndarray:
@@ -94,7 +86,7 @@ def test_negative_feedback_matches_dense_reference(dtype: str) -> None:
     rng = np.random.default_rng(SEED)
     q = model.initial_params(data.item_count, K, rng).astype(dtype).astype(np.float64)
     p = model.initial_params(data.user_count, K, rng).astype(dtype).astype(np.float64)
-    r, mask = dense(data)
+    r, mask = ref.dense_ratings(data)
     for _ in range(epochs):
         p = ref_half(r, mask, q, 0.1)
         q = ref_half(r.T, mask.T, p, 0.1)
