@@ -70,7 +70,7 @@ INT_IDS = st.one_of(
 )
 # Short strings over an alphabet of awkward characters (blank, separators, quotes, accents,
 # CJK, emoji, zero-width, a non-character). Not NUL: numpy 'U' arrays drop trailing NULs (see
-# ids-differing-by-trailing-nul in test_hostile_inputs). A fixed alphabet also keeps
+# ids-differing-by-trailing-nul in test_dataset_hostile). A fixed alphabet also keeps
 # hypothesis from writing its Unicode cache into the checkout.
 STR_IDS = st.lists(st.sampled_from("aZ09 ,;\t\"'\\é漢😀\u200b\uffff"), max_size=3).map("".join)
 ANY_RATING = st.floats(allow_nan=False, allow_infinity=False)
@@ -176,7 +176,7 @@ def test_from_arrays_sum_and_error_policies(
 @fuzz_settings(100)
 @given(
     # float32-representable ratings: a float32 matrix of doubles beyond its range overflows
-    # (see ratings-beyond-float32 in test_hostile_inputs)
+    # (see ratings-beyond-float32 in test_training_hostile)
     data=interactions(rating=st.floats(allow_nan=False, allow_infinity=False, width=32)),
     dtype=st.sampled_from([np.float32, np.float64]),
 )
