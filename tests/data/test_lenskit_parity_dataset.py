@@ -12,8 +12,15 @@ import pandas as pd
 import pytest
 
 import alskit
-from alskit.data import CSRMatrix, Dataset, DatasetBuilder, ItemList, from_interactions_df
-from alskit.data import load_movielens, load_movielens_df
+from alskit.data import (
+    CSRMatrix,
+    Dataset,
+    DatasetBuilder,
+    ItemList,
+    from_interactions_df,
+    load_movielens,
+    load_movielens_df,
+)
 
 sp = pytest.importorskip("scipy.sparse")
 pa = pytest.importorskip("pyarrow")
