@@ -55,3 +55,15 @@ def test_validate_config_none_is_the_default(cls: type[Component[BaseModel]]) ->
 def test_no_config_class() -> None:
     with pytest.raises(TypeError, match="declares no config class"):
         Unconfigured.config_class()
+
+
+def test_training_options_device_as_lenskit() -> None:
+    from alskit import TrainingOptions
+    from alskit.data import ItemList, RecQuery
+
+    assert TrainingOptions(device="cpu").device == "cpu"
+    assert TrainingOptions().device is None
+    with pytest.raises(ValueError, match="CPU"):
+        TrainingOptions(device="cuda")
+    history = ItemList([1, 2])
+    assert RecQuery(5, history).query_items is history
