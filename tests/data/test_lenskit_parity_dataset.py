@@ -374,3 +374,21 @@ def test_load_movielens_df_has_lenskit_dtypes(tmp_path: Path) -> None:
         bad.parent.mkdir()
         bad.write_text(UDATA.splitlines(keepends=True)[0] + "1\t30\tx\t5\n")
         load_movielens_df(bad.parent)
+
+
+def test_entities(data: Dataset) -> None:
+    users = data.entities("user")
+    assert users.name == "user" and len(users) == users.count() == 3
+    assert users.ids().tolist() == ["a", "b", "c"] and users.numbers().tolist() == [0, 1, 2]
+    assert users.vocabulary is data.users and users.attributes == []
+    assert users.pandas()["user_id"].tolist() == ["a", "b", "c"]
+    assert users.arrow().num_rows == 3
+    picked = data.entities("item").select(ids=[30, 10])
+    assert picked.numbers().tolist() == [2, 0] and picked.ids().tolist() == [30, 10]
+    assert data.entities("item").select(numbers=[3]).ids().tolist() == [40]
+    with pytest.raises(KeyError):
+        data.entities("item").select(ids=[99])
+    with pytest.raises(ValueError, match="exactly one"):
+        users.select()
+    with pytest.raises(KeyError, match="no entity class 'tag'"):
+        data.entities("tag")

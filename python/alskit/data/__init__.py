@@ -1,7 +1,7 @@
 """Data types: vocabularies, item lists, queries, sparse matrices and datasets."""
 
 from .builder import DatasetBuilder, from_interactions_df
-from .dataset import Dataset, Interactions
+from .dataset import Dataset, Entities, Interactions
 from .io import (
     load_csv,
     load_interactions,
@@ -19,6 +19,7 @@ __all__ = [
     "CSRMatrix",
     "Dataset",
     "DatasetBuilder",
+    "Entities",
     "Interactions",
     "ItemList",
     "RecQuery",

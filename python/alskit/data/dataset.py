@@ -409,6 +409,14 @@ class Dataset:
 
         return pd.DataFrame(cols)
 
+    def entities(self, name: str) -> Entities:
+        """The ``"user"`` or ``"item"`` entities (LensKit's ``Dataset.entities``)."""
+        if name == "user":
+            return Entities(name, self._users)
+        if name == "item":
+            return Entities(name, self._items)
+        raise KeyError(f"no entity class {name!r}; an alskit Dataset has 'user' and 'item'")
+
     def interactions(self, name: str | None = None) -> Interactions:
         """The interaction records (LensKit's ``Dataset.interactions()``); an alskit Dataset
         has one interaction class, :meth:`default_interaction_class`."""
@@ -726,3 +734,50 @@ class Interactions:
 
     def col_stats(self) -> Any:
         return self._data.item_stats()
+
+
+class Entities:
+    """One entity class of a Dataset (LensKit's ``EntitySet``), optionally a selection of
+    it; numbers stay those of the dataset's vocabulary. alskit entities have no
+    attributes."""
+
+    attributes: list[str] = []
+
+    def __init__(
+        self, name: str, vocabulary: Vocabulary, selected: NDArray[np.int32] | None = None
+    ) -> None:
+        self.name = name
+        self.vocabulary = vocabulary
+        self._selected = selected
+
+    def count(self) -> int:
+        return len(self.vocabulary) if self._selected is None else len(self._selected)
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def numbers(self) -> NDArray[np.int32]:
+        if self._selected is None:
+            return np.arange(len(self.vocabulary), dtype=np.int32)
+        return self._selected
+
+    def ids(self) -> IdArray:
+        return self.vocabulary.ids(self._selected)
+
+    def pandas(self) -> Any:
+        import pandas as pd
+
+        return pd.DataFrame({f"{self.name}_id": self.ids()})
+
+    def arrow(self) -> Any:
+        return require_module("pyarrow", "Entities.arrow").table(self.pandas())
+
+    def select(self, *, ids: IdsLike | None = None, numbers: ArrayLike | None = None) -> Entities:
+        """The entities with the given ids (unknown ids raise KeyError) or numbers."""
+        if ids is not None and numbers is None:
+            picked = self.vocabulary.numbers(ids)
+        elif numbers is not None and ids is None:
+            picked = _as_nums("numbers", numbers, len(self.vocabulary))
+        else:
+            raise ValueError("give exactly one of ids= and numbers=")
+        return Entities(self.name, self.vocabulary, readonly(picked))
