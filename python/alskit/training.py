@@ -27,7 +27,8 @@ class TrainingOptions:
     ``threads``: native threads (``None``/0 = all CPUs). ``progress``: show a progress bar
     (``None`` = only on an interactive terminal). ``resume``: continue a model from its last
     complete epoch (after an interruption, or loaded from a file) up to its configured epochs,
-    instead of starting over; the data must be the same.
+    instead of starting over; the data must be the same. ``device``: LensKit's option, for
+    code written against it: alskit trains on the CPU, so only ``None`` or ``"cpu"``.
     """
 
     retrain: bool = True
@@ -35,6 +36,13 @@ class TrainingOptions:
     threads: int | None = None
     progress: bool | None = None
     resume: bool = False
+    device: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.device not in (None, "cpu"):
+            raise ValueError(
+                f"device={self.device!r}: alskit trains on the CPU (device None or 'cpu')"
+            )
 
     def random_generator(self) -> np.random.Generator:
         """The generator this run draws its initial parameters from."""

@@ -93,8 +93,8 @@ def test_default_dumps() -> None:
 def test_default_scorer_instance(cls: type[Any]) -> None:
     scorer = cls()
     assert isinstance(scorer, alskit.ALSBase)
-    assert isinstance(scorer.config, cls.config_class)
-    assert scorer.config == cls.config_class()
+    assert isinstance(scorer.config, cls.config_class())
+    assert scorer.config == cls.config_class()()
     assert scorer.trained_epochs == 0
     assert scorer.expected_training_epochs == 10
     # every dumped key is an attribute of the config
@@ -258,7 +258,7 @@ def test_scorer_validates_kwargs(cls: type[Any], options: dict[str, Any], field:
 @pytest.mark.parametrize("cls", SCORERS)
 def test_config_and_kwargs_together(cls: type[Any]) -> None:
     with pytest.raises(TypeError):
-        cls(config=cls.config_class(), features=3)
+        cls(config=cls.config_class()(), features=3)
     with pytest.raises(TypeError):
         cls(config={"epochs": 2}, features=3)
 
@@ -277,7 +277,7 @@ def test_config_of_the_wrong_class(cls: type[Any]) -> None:
 
 @pytest.mark.parametrize("cls", SCORERS)
 def test_config_instance(cls: type[Any]) -> None:
-    cfg = cls.config_class(embedding_size=12, epochs=3)
+    cfg = cls.config_class()(embedding_size=12, epochs=3)
     scorer = cls(config=cfg)
     assert scorer.config is cfg
 

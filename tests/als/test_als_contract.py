@@ -69,7 +69,7 @@ class TestScorerContract:
 
     def test_default_instance(self, cls: type[ALSBase]) -> None:
         scorer = cls()
-        assert scorer.config == cls.config_class()
+        assert scorer.config == cls.config_class()()
         dumped = scorer.dump_config()
         assert cls.validate_config(dumped).model_dump(mode="json") == dumped
 

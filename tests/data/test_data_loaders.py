@@ -1,4 +1,4 @@
-"""Tests for alskit.data.load_csv (pandas reader and the numpy fallback)."""
+"""Tests for alskit.data.load_csv (the pandas reader)."""
 
 from __future__ import annotations
 
@@ -10,18 +10,14 @@ import numpy as np
 import pytest
 
 from alskit.data import Dataset, load_csv
-from alskit.data import loaders as loaders_module
 from conftest import ML100K, needs_ml100k
 
 SIMPLE = "user_id,item_id,rating,timestamp\n10,3,4,100\n12,1,3.5,200\n10,1,5,300\n13,2,2,400\n"
 
 
-@pytest.fixture(params=["pandas", "numpy"])
-def reader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    if request.param == "pandas":
-        pytest.importorskip("pandas")
-    else:
-        monkeypatch.setattr(loaders_module, "_pandas", lambda: None)
+@pytest.fixture(params=["pandas"])
+def reader(request: pytest.FixtureRequest) -> Iterator[str]:
+    # One reader since data/io: pandas (the numpy fallback is gone).
     yield request.param
 
 
@@ -134,12 +130,7 @@ def test_header_only(tmp_path: Path, reader: str) -> None:
 
 
 @needs_ml100k
-@pytest.mark.parametrize("use_pandas", [True, False])
-def test_movielens_100k(use_pandas: bool, monkeypatch: pytest.MonkeyPatch) -> None:
-    if use_pandas:
-        pytest.importorskip("pandas")
-    else:
-        monkeypatch.setattr(loaders_module, "_pandas", lambda: None)
+def test_movielens_100k() -> None:
     ds = load_csv(ML100K)
     assert ds.user_count == 943
     assert ds.item_count == 1682

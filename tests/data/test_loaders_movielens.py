@@ -11,7 +11,8 @@ import pytest
 
 import alskit
 from alskit.data import Dataset, load_csv, load_interactions, load_movielens, load_parquet
-from alskit.data import loaders as loaders_module
+from alskit.data import io as loaders_module
+from alskit.data.io import parquet as parquet_module
 from conftest import ML100K, needs_ml100k
 
 # (user, item, rating, timestamp), in file order.
@@ -60,10 +61,9 @@ def _check(ds: Dataset, *, ratings: bool = True, timestamps: bool = True) -> Non
         assert ds.timestamps is None
 
 
-@pytest.fixture(params=["pandas", "numpy"])
-def reader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    if request.param == "numpy":
-        monkeypatch.setattr(loaders_module, "_pandas", lambda: None)
+@pytest.fixture(params=["pandas"])
+def reader(request: pytest.FixtureRequest) -> str:
+    # One reader since data/io: pandas (the numpy fallback is gone).
     return str(request.param)
 
 
@@ -284,7 +284,7 @@ def test_parquet_not_parquet(tmp_path: Path) -> None:
 
 
 def test_parquet_without_pyarrow(parquet_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(loaders_module, "_pyarrow", lambda: None)
+    monkeypatch.setattr(parquet_module, "_pyarrow", lambda: None)
     with pytest.raises(ImportError, match=r"pip install 'alskit\[parquet\]'"):
         load_interactions(parquet_file)
 

@@ -9,7 +9,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from os import PathLike
-from typing import Any, ClassVar, Concatenate, ParamSpec, TypeVar, cast
+from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -61,7 +61,7 @@ class ALSBase(IterativeTraining, Component[ALSConfig], ABC):
     ``RuntimeError`` (details in :mod:`alskit._concurrency`).
     """
 
-    config_class: ClassVar[type[ALSConfig]] = ALSConfig
+    config: ALSConfig
     users_: Vocabulary
     items_: Vocabulary
     user_features_: NDArray[np.floating[Any]] | None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -25,7 +25,6 @@ class BiasedMFScorer(ALSBase):
     :class:`ALSBase`'s: ``bias_``.
     """
 
-    config_class: ClassVar[type[BiasedMFConfig]] = BiasedMFConfig
     config: BiasedMFConfig
     bias_: BiasModel
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -26,7 +26,6 @@ class ImplicitMFScorer(ALSBase):
     QᵀQ + λ_user·I, used to fold in new users.
     """
 
-    config_class: ClassVar[type[ImplicitMFConfig]] = ImplicitMFConfig
     config: ImplicitMFConfig
     OtOr_: NDArray[np.floating[Any]]
 

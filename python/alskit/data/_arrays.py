@@ -7,9 +7,8 @@ from collections.abc import Iterable
 from typing import Any, Literal, TypeAlias
 
 import numpy as np
+import pandas as pd
 from numpy.typing import ArrayLike, NDArray
-
-from ._compat import optional_module
 
 #: Identifiers: int64 or numpy unicode ('U').
 IdArray: TypeAlias = NDArray[Any]
@@ -20,7 +19,8 @@ _INT64_MIN = int(np.iinfo(np.int64).min)
 _INT64_MAX = int(np.iinfo(np.int64).max)
 # Floats above 2**53 cannot hold every integer, so such "ids" may already be corrupted.
 _FLOAT_EXACT = 2.0**53
-_MISSING_TYPE_NAMES = frozenset({"NoneType", "NAType", "NaTType"})
+#: The types of the missing-value markers (None, pandas.NA, pandas.NaT).
+_MISSING_TYPES: tuple[type, ...] = (type(None), type(pd.NA), type(pd.NaT))
 
 
 def readonly(arr: NDArray[Any]) -> NDArray[Any]:
@@ -134,7 +134,7 @@ def _float_ids(arr: NDArray[Any], what: str) -> IdArray:
 
 
 def _classify(t: type) -> str:
-    if t.__name__ in _MISSING_TYPE_NAMES:
+    if issubclass(t, _MISSING_TYPES):
         return "missing"
     if issubclass(t, (bool, np.bool_)):
         return "bool"
@@ -150,7 +150,7 @@ def _classify(t: type) -> str:
 
 
 def _is_missing(x: object) -> bool:
-    return type(x).__name__ in _MISSING_TYPE_NAMES or (isinstance(x, float) and x != x)
+    return isinstance(x, _MISSING_TYPES) or (isinstance(x, float) and x != x)
 
 
 def factorize_ids(values: object, what: str = "ids") -> tuple[IdArray, NDArray[np.int32]]:
@@ -175,11 +175,7 @@ def factorize_ids(values: object, what: str = "ids") -> tuple[IdArray, NDArray[n
 
 def _factorize_strings(ids: NDArray[Any]) -> tuple[NDArray[Any], NDArray[np.int32]]:
     """Sorted distinct strings of an object array, and each entry's position among them (by
-    hashing when pandas is there: sorting only the distinct strings)."""
-    pd = optional_module("pandas")
-    if pd is None:
-        uniq, inverse = np.unique(ids, return_inverse=True)
-        return uniq, inverse.reshape(-1).astype(np.int32)
+    hashing: sorting only the distinct strings)."""
     codes, seen = pd.factorize(ids, sort=False)
     seen = np.asarray(seen, dtype=object)
     order = np.argsort(seen, kind="stable")
@@ -317,7 +313,7 @@ def as_float_array(values: object, what: str) -> NDArray[np.float64]:
         return arr.astype(np.float64, copy=False)
     if kind == "O":
         for t in set(map(type, arr.tolist())):  # distinct element types only
-            if not (issubclass(t, numbers.Real) or t.__name__ in _MISSING_TYPE_NAMES):
+            if not issubclass(t, (numbers.Real, *_MISSING_TYPES)):
                 raise TypeError(f"{what} must be numeric, found {t.__name__}")
         return np.asarray(np.frompyfunc(_to_float_or_nan, 1, 1)(arr), dtype=np.float64)
     raise TypeError(f"{what} must be numeric, not {arr.dtype}")

@@ -17,11 +17,16 @@ from ._arrays import (
     first_index,
     readonly,
 )
+from ._columns import Columns, Request, resolve_columns
+from ._compat import require_module
 from .items import ItemList
 from .matrix import CSRMatrix, indptr_dtype
 from .vocabulary import Vocabulary
 
 Duplicates: TypeAlias = Literal["error", "last", "sum"]
+MatrixFormat: TypeAlias = Literal["csr", "structure", "scipy", "pandas", "torch"]
+#: The interaction class of a Dataset not named otherwise (LensKit's from_interactions_df).
+DEFAULT_CLASS = "rating"
 VocabLike: TypeAlias = Vocabulary | IdsLike
 RowLabel: TypeAlias = Callable[[int], str]
 
@@ -119,6 +124,7 @@ class Dataset:
         np.cumsum(counts, out=indptr[1:])
         self._indptr = readonly(indptr)
         self._values: dict[np.dtype[Any], NDArray[np.floating[Any]]] = {}
+        self._class = DEFAULT_CLASS
 
     # ---- constructors -------------------------------------------------------------
 
@@ -178,33 +184,20 @@ class Dataset:
     ) -> Dataset:
         """From a pandas DataFrame of interactions.
 
-        ``user_col``/``item_col`` are required (the LensKit legacy names ``user``/``item``
-        are accepted for the defaults). The rating and timestamp columns are used if
-        present; a non-default name that is absent is an error. None disables them.
+        ``user_col``/``item_col`` are required; for the default names the spellings
+        LensKit recognises are accepted too (``user``, ``USER``, ``userId``, ``UserId``; the
+        same for items), also as index levels. The rating and timestamp columns are used if
+        present (``rating``/``RATING``, ``timestamp``/``TIMESTAMP``); a non-default name that
+        is absent is an error. None disables them. Unlike the module-level
+        :func:`alskit.data.from_interactions_df`, ids outside given ``users``/``items`` are
+        an error, not dropped.
         """
-        if not hasattr(df, "columns"):
-            raise TypeError(f"df must be a pandas DataFrame, not {type(df).__name__}")
-        columns = [str(c) for c in df.columns]
-
-        def find(name: str | None, default: str, legacy: str | None, required: bool) -> str | None:
-            if name is None or name in columns:
-                return name
-            if name == default and legacy is not None and legacy in columns:
-                return legacy
-            if required or name != default:
-                raise ValueError(f"column {name!r} not found; available columns: {columns}")
-            return None
-
-        ucol = find(user_col, "user_id", "user", True)
-        icol = find(item_col, "item_id", "item", True)
-        rcol = find(rating_col, "rating", None, False)
-        tcol = find(timestamp_col, "timestamp", None, False)
-        assert ucol is not None and icol is not None
+        df, columns = frame_columns(df, user_col, item_col, rating_col, timestamp_col)
         return cls._from_ids(
-            df[ucol].to_numpy(),
-            df[icol].to_numpy(),
-            None if rcol is None else df[rcol].to_numpy(),
-            None if tcol is None else df[tcol].to_numpy(),
+            df[columns.user].to_numpy(),
+            df[columns.item].to_numpy(),
+            None if columns.rating is None else df[columns.rating].to_numpy(),
+            None if columns.timestamp is None else df[columns.timestamp].to_numpy(),
             users,
             items,
             duplicates,
@@ -281,13 +274,69 @@ class Dataset:
         return self._timestamps
 
     def interaction_matrix(
-        self, field: Literal["rating"] | None = None, dtype: DTypeLike = np.float32
-    ) -> CSRMatrix:
-        """The user×item CSR matrix; ``field=None`` gives values None (all ones).
+        self,
+        _field: Literal["rating"] | None = None,
+        /,
+        *,
+        format: MatrixFormat = "csr",
+        layout: Literal["csr", "coo"] = "csr",
+        field: str | None = None,
+        original_ids: bool = False,
+        legacy: bool = False,
+        dtype: DTypeLike = np.float32,
+    ) -> Any:
+        """The user×item interactions as a matrix, one entry per (user, item) pair.
 
-        The structure is shared (``indices`` is ``item_nums``); rating values are cached
-        per dtype.
+        ``format`` (LensKit's ``Dataset.interaction_matrix``, plus alskit's own):
+
+        - ``"csr"`` (the default): alskit's :class:`CSRMatrix` of the ``field`` (``None``:
+          values None, meaning all ones; ``"rating"``: the ratings in ``dtype``). The
+          structure is shared (``indices`` is ``item_nums``); values are cached per dtype.
+          The field may also be given positionally (``interaction_matrix("rating")``).
+        - ``"structure"``: the CSRMatrix without values (LensKit's ``CSRStructure``).
+        - ``"scipy"``: a ``scipy.sparse`` ``csr_array`` (``layout="coo"``: ``coo_array``;
+          ``legacy=True``: ``csr_matrix``/``coo_matrix``) of the ``field``: ``None`` gives
+          float32 ones, ``"rating"`` float64 ratings, ``"timestamp"`` the timestamps.
+        - ``"pandas"``: a DataFrame with ``user_num`` and ``item_num`` (``original_ids``:
+          ``user_id`` and ``item_id`` instead) and the ``field`` column, or every field
+          (``rating``, ``timestamp``) when ``field`` is None.
+        - ``"torch"`` is not available: alskit is numpy-only (use ``"scipy"``).
         """
+        if _field is not None:
+            if field is not None:
+                raise TypeError("give the field once: positionally or as field=")
+            field = _field
+        if format in ("csr", "structure"):
+            if format == "structure" and field is not None:
+                raise ValueError("the 'structure' format has no field")
+            return self._csr(field, dtype)
+        if format == "pandas":
+            return self.interaction_table(format="pandas", fields=field, original_ids=original_ids)
+        if format == "scipy":
+            if layout not in ("csr", "coo"):
+                raise ValueError(f"layout must be 'csr' or 'coo', not {layout!r}")
+            sp = require_module("scipy.sparse", "interaction_matrix(format='scipy')")
+            values = (
+                np.ones(self.interaction_count, dtype=np.float32)
+                if field is None
+                else self._field(field)
+            )
+            shape = (self.user_count, self.item_count)
+            if layout == "csr":
+                kind = sp.csr_matrix if legacy else sp.csr_array
+                return kind((values, self._item_nums, self._indptr), shape=shape)
+            kind = sp.coo_matrix if legacy else sp.coo_array
+            return kind((values, (self._user_nums, self._item_nums)), shape=shape)
+        if format == "torch":
+            raise ValueError(
+                "interaction_matrix(format='torch') needs torch; alskit is numpy-only: "
+                "use format='scipy' or 'csr'"
+            )
+        raise ValueError(
+            f"unknown matrix format {format!r}; expected 'csr', 'structure', 'scipy' or 'pandas'"
+        )
+
+    def _csr(self, field: str | None, dtype: DTypeLike) -> CSRMatrix:
         values: NDArray[np.floating[Any]] | None = None
         if field == "rating":
             if self._ratings is None:
@@ -302,6 +351,113 @@ class Dataset:
         elif field is not None:
             raise ValueError(f"unknown field {field!r}; expected 'rating' or None")
         return CSRMatrix(self._indptr, self._item_nums, values, (self.user_count, self.item_count))
+
+    @property
+    def _fields(self) -> dict[str, NDArray[Any]]:
+        fields: dict[str, NDArray[Any]] = {}
+        if self._ratings is not None:
+            fields["rating"] = self._ratings
+        if self._timestamps is not None:
+            fields["timestamp"] = self._timestamps
+        return fields
+
+    def _field(self, name: str) -> NDArray[Any]:
+        fields = self._fields
+        if name not in fields:
+            raise KeyError(
+                f"the dataset has no field {name!r}; its fields: {sorted(fields) or 'none'}"
+            )
+        return fields[name]
+
+    def interaction_table(
+        self,
+        *,
+        format: Literal["pandas", "numpy", "arrow"] = "pandas",
+        fields: str | list[str] | None = None,
+        original_ids: bool = False,
+    ) -> Any:
+        """The interactions as a table (LensKit's ``Dataset.interaction_table``): columns
+        ``user_num`` and ``item_num`` (``original_ids``: ``user_id`` and ``item_id``), then
+        the ``fields`` (a name, a list, or None for all of ``rating`` and ``timestamp``).
+
+        ``format``: ``"pandas"`` (a DataFrame), ``"numpy"`` (a dict of arrays) or
+        ``"arrow"`` (a pyarrow Table). Rows are sorted by user, then item; each (user, item)
+        pair appears once.
+        """
+        if format not in ("pandas", "numpy", "arrow"):
+            raise ValueError(
+                f"unknown table format {format!r}; expected 'pandas', 'numpy' or 'arrow'"
+            )
+        if fields is None:
+            names = list(self._fields)
+        else:
+            names = [fields] if isinstance(fields, str) else list(fields)
+        cols: dict[str, NDArray[Any]] = {}
+        if original_ids:
+            cols["user_id"] = self._users.ids(self._user_nums)
+            cols["item_id"] = self._items.ids(self._item_nums)
+        else:
+            cols["user_num"] = self._user_nums
+            cols["item_num"] = self._item_nums
+        cols.update((name, self._field(name)) for name in names)
+        if format == "numpy":
+            return cols
+        if format == "arrow":
+            pa = require_module("pyarrow", "interaction_table(format='arrow')")
+            return pa.table(cols)
+        import pandas as pd
+
+        return pd.DataFrame(cols)
+
+    def entities(self, name: str) -> Entities:
+        """The ``"user"`` or ``"item"`` entities (LensKit's ``Dataset.entities``)."""
+        if name == "user":
+            return Entities(name, self._users)
+        if name == "item":
+            return Entities(name, self._items)
+        raise KeyError(f"no entity class {name!r}; an alskit Dataset has 'user' and 'item'")
+
+    def interactions(self, name: str | None = None) -> Interactions:
+        """The interaction records (LensKit's ``Dataset.interactions()``); an alskit Dataset
+        has one interaction class, :meth:`default_interaction_class`."""
+        if name is not None and name != self._class:
+            raise KeyError(f"no interaction class {name!r}; this dataset has {self._class!r} only")
+        return Interactions(self)
+
+    def default_interaction_class(self) -> str:
+        """The name of the dataset's interaction class (``"rating"`` unless a
+        :class:`DatasetBuilder` named it otherwise, as in LensKit)."""
+        return self._class
+
+    def user_stats(self) -> Any:
+        """Per-user interaction statistics, as LensKit's ``Dataset.user_stats()``: a
+        DataFrame indexed by user id (the vocabulary's index, so ``iloc`` takes user
+        numbers) with ``record_count``, ``item_count`` and ``count`` (equal: pairs are
+        unique), ``rating_count`` and ``mean_rating`` (NaN without ratings) with ratings,
+        ``first_time`` and ``last_time`` with timestamps."""
+        return self._stats(self._user_nums, self._users, "item")
+
+    def item_stats(self) -> Any:
+        """Per-item interaction statistics, as :meth:`user_stats` (``user_count`` for the
+        distinct users); indexed by item id."""
+        return self._stats(self._item_nums, self._items, "user")
+
+    def _stats(self, nums: NDArray[np.int32], vocab: Vocabulary, other: str) -> Any:
+        import pandas as pd
+
+        n = len(vocab)
+        counts = np.bincount(nums, minlength=n).astype(np.int64)
+        cols: dict[str, Any] = {"record_count": counts, f"{other}_count": counts}
+        if self._ratings is not None:
+            cols["rating_count"] = counts
+            with np.errstate(invalid="ignore", divide="ignore"):
+                cols["mean_rating"] = np.bincount(nums, self._ratings, minlength=n) / counts
+        cols["count"] = counts
+        if self._timestamps is not None:
+            first, last = _extremes(nums, self._timestamps, n)
+            cols["first_time"] = first
+            cols["last_time"] = last
+        return pd.DataFrame(cols, index=vocab.index)
 
     def user_row(self, user_id: Any = None, *, user_num: int | None = None) -> ItemList | None:
         """The user's items (ascending item number) with ``rating`` and ``timestamp``
@@ -342,6 +498,7 @@ class Dataset:
             "item_nums": np.asarray(self._item_nums),
             "ratings": None if self._ratings is None else np.asarray(self._ratings),
             "timestamps": None if self._timestamps is None else np.asarray(self._timestamps),
+            "interaction_class": self._class,
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -353,6 +510,7 @@ class Dataset:
             state["ratings"],
             state["timestamps"],
         )
+        self._class = state.get("interaction_class", DEFAULT_CLASS)
 
     def __repr__(self) -> str:
         extra = "".join(
@@ -477,3 +635,149 @@ def _canonical_order(
             return sel, summed, np.maximum.reduceat(timestamps[order], starts)
         return sel, summed, _take(timestamps, sel)
     return sel, _take(ratings, sel), _take(timestamps, sel)
+
+
+def frame_columns(
+    df: Any, user: Request, item: Request, rating: Request, timestamp: Request
+) -> tuple[Any, Columns]:
+    """The interaction columns of a DataFrame, by the shared resolver (index levels count as
+    columns: the frame is returned with them reset into columns when needed)."""
+    if not hasattr(df, "columns"):
+        raise TypeError(f"df must be a pandas DataFrame, not {type(df).__name__}")
+    names = [str(c) for c in df.columns]
+    levels = [str(n) for n in getattr(df.index, "names", []) if n is not None]
+    columns = resolve_columns(
+        names + [n for n in levels if n not in names], user, item, rating, timestamp
+    )
+    if any(c is not None and c not in names for c in columns):
+        df = df.reset_index()
+    return df, columns
+
+
+def _extremes(nums: NDArray[np.int32], values: NDArray[Any], n: int) -> tuple[Any, Any]:
+    """Each group's smallest and largest value (NaN or NaT for an empty group)."""
+    import pandas as pd
+
+    grouped = pd.Series(values).groupby(nums).agg(["min", "max"]).reindex(range(n))
+    return grouped["min"].to_numpy(), grouped["max"].to_numpy()
+
+
+class Interactions:
+    """A Dataset's interaction records, as LensKit's ``RelationshipSet`` (and, being one
+    entry per (user, item) pair already, its ``MatrixRelationshipSet``): rows are users,
+    columns items."""
+
+    row_type = "user"
+    col_type = "item"
+    is_interaction = True
+
+    def __init__(self, data: Dataset) -> None:
+        self._data = data
+
+    @property
+    def name(self) -> str:
+        return self._data.default_interaction_class()
+
+    @property
+    def attribute_names(self) -> list[str]:
+        """The fields of the interactions (``rating``, ``timestamp`` when present)."""
+        return list(self._data._fields)
+
+    @property
+    def n_rows(self) -> int:
+        return self._data.user_count
+
+    @property
+    def n_cols(self) -> int:
+        return self._data.item_count
+
+    @property
+    def row_vocabulary(self) -> Vocabulary:
+        return self._data.users
+
+    @property
+    def col_vocabulary(self) -> Vocabulary:
+        return self._data.items
+
+    def count(self) -> int:
+        return self._data.interaction_count
+
+    def pandas(self, *, attributes: str | list[str] | None = None, ids: bool = False) -> Any:
+        return self._data.interaction_table(format="pandas", fields=attributes, original_ids=ids)
+
+    def arrow(self, *, attributes: str | list[str] | None = None, ids: bool = False) -> Any:
+        return self._data.interaction_table(format="arrow", fields=attributes, original_ids=ids)
+
+    def matrix(self, *, combine: Any = None) -> Interactions:
+        """These interactions as a matrix: the same object (pairs are already unique)."""
+        return self
+
+    def scipy(
+        self,
+        attribute: str | None = None,
+        *,
+        layout: Literal["csr", "coo"] = "csr",
+        legacy: bool = False,
+    ) -> Any:
+        return self._data.interaction_matrix(
+            format="scipy", field=attribute, layout=layout, legacy=legacy
+        )
+
+    def csr_structure(self) -> CSRMatrix:
+        return self._data.interaction_matrix(format="structure")  # type: ignore[no-any-return]
+
+    def row_items(self, id: Any = None, *, number: int | None = None) -> ItemList | None:
+        return self._data.user_row(id, user_num=number)
+
+    def row_stats(self) -> Any:
+        return self._data.user_stats()
+
+    def col_stats(self) -> Any:
+        return self._data.item_stats()
+
+
+class Entities:
+    """One entity class of a Dataset (LensKit's ``EntitySet``), optionally a selection of
+    it; numbers stay those of the dataset's vocabulary. alskit entities have no
+    attributes."""
+
+    attributes: list[str] = []
+
+    def __init__(
+        self, name: str, vocabulary: Vocabulary, selected: NDArray[np.int32] | None = None
+    ) -> None:
+        self.name = name
+        self.vocabulary = vocabulary
+        self._selected = selected
+
+    def count(self) -> int:
+        return len(self.vocabulary) if self._selected is None else len(self._selected)
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def numbers(self) -> NDArray[np.int32]:
+        if self._selected is None:
+            return np.arange(len(self.vocabulary), dtype=np.int32)
+        return self._selected
+
+    def ids(self) -> IdArray:
+        return self.vocabulary.ids(self._selected)
+
+    def pandas(self) -> Any:
+        import pandas as pd
+
+        return pd.DataFrame({f"{self.name}_id": self.ids()})
+
+    def arrow(self) -> Any:
+        return require_module("pyarrow", "Entities.arrow").table(self.pandas())
+
+    def select(self, *, ids: IdsLike | None = None, numbers: ArrayLike | None = None) -> Entities:
+        """The entities with the given ids (unknown ids raise KeyError) or numbers."""
+        if ids is not None and numbers is None:
+            picked = self.vocabulary.numbers(ids)
+        elif numbers is not None and ids is None:
+            picked = _as_nums("numbers", numbers, len(self.vocabulary))
+        else:
+            raise ValueError("give exactly one of ids= and numbers=")
+        return Entities(self.name, self.vocabulary, readonly(picked))

@@ -17,6 +17,11 @@ class RecQuery:
     user_id: Any = None
     user_items: ItemList | None = None
 
+    @property
+    def query_items(self) -> ItemList | None:
+        """The history items under LensKit 2025.3+'s name (``user_items`` in 2025.1)."""
+        return self.user_items
+
     @classmethod
     def create(cls, query: RecQuery | ItemList | int | str | np.integer[Any] | None) -> RecQuery:
         """Interpret None, a RecQuery, an ItemList (history only) or a user id."""

@@ -31,7 +31,7 @@ class Vocabulary:
     with ``reorder=False`` they must be unique and keep the given order.
     """
 
-    __slots__ = ("_ids", "_name", "_sorted_ids", "_order")
+    __slots__ = ("_ids", "_name", "_sorted_ids", "_order", "_index")
 
     _ids: IdArray
     _name: str | None
@@ -81,6 +81,7 @@ class Vocabulary:
             is_sorted = bool(np.all(ids[1:] > ids[:-1]))
         self._ids = readonly(ids)
         self._name = name
+        self._index: Any = None
         if is_sorted:
             self._sorted_ids = self._ids
             self._order = None
@@ -94,6 +95,27 @@ class Vocabulary:
     def name(self) -> str | None:
         """The vocabulary's name (e.g. 'user' or 'item'), used in messages."""
         return self._name
+
+    @property
+    def index(self) -> Any:
+        """The ids as a pandas Index in number order (so ``get_indexer`` gives numbers),
+        named ``'<name>_id'`` (e.g. ``'item_id'``) as in LensKit."""
+        if self._index is None:
+            import pandas as pd
+
+            self._index = pd.Index(self._ids, name=f"{self._name}_id" if self._name else None)
+        return self._index
+
+    def term(self, number: int) -> Any:
+        """LensKit's name for :meth:`id`."""
+        return self.id(number)
+
+    def terms(self, numbers: NDArray[np.integer[Any]] | list[int] | None = None) -> IdArray:
+        """LensKit's name for :meth:`ids`."""
+        return self.ids(numbers)
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> NDArray[Any]:
+        return np.asarray(self._ids, dtype=dtype)
 
     @property
     def size(self) -> int:

@@ -26,20 +26,60 @@ RANKING_METRICS = {
 }
 
 
+class GlobalMetrics(dict[str, float]):
+    """Global metric values by name; also callable, as LensKit's
+    ``RunAnalysisResult.global_metrics()``, for them as a pandas Series."""
+
+    def __call__(self) -> Any:
+        import pandas as pd
+
+        return pd.Series(dict(self), dtype=np.float64)
+
+
 @dataclass
 class Measurement:
     """Per-user metric values, global prediction errors and timings of one run, and what
     they were measured on: the list length ``n``, the number of users measured
     (``test_users``, those with something held out), of held-out interactions
-    (``test_interactions``) and of training interactions (``train_interactions``)."""
+    (``test_interactions``) and of training interactions (``train_interactions``).
+
+    It also reads as LensKit's ``RunAnalysisResult``: :meth:`list_metrics`,
+    :meth:`list_summary` and ``global_metrics()``. ``users`` holds the user id of each
+    per-user entry (None: positions)."""
 
     per_user: dict[str, np.ndarray[Any, Any]] = field(default_factory=dict)
-    global_metrics: dict[str, float] = field(default_factory=dict)
+    global_metrics: GlobalMetrics = field(default_factory=GlobalMetrics)
     seconds: dict[str, float] = field(default_factory=dict)
     n: int = 0
     test_users: int = 0
     test_interactions: int = 0
     train_interactions: int = 0
+    users: np.ndarray[Any, Any] | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.global_metrics, GlobalMetrics):
+            self.global_metrics = GlobalMetrics(self.global_metrics)
+
+    def list_metrics(self, fill_missing: bool = True) -> Any:
+        """Per-user metrics as a DataFrame, one row per test user (indexed by ``user_id``),
+        one column per metric. ``fill_missing`` fills a ranking metric LensKit would not
+        leave undefined with its default, 0 (rating errors stay NaN)."""
+        import pandas as pd
+
+        index = pd.Index(self.users, name="user_id") if self.users is not None else None
+        frame = pd.DataFrame(self.per_user, index=index)
+        if fill_missing:
+            frame = frame.fillna({name: 0.0 for name in frame.columns if name in RANKING_METRICS})
+        return frame
+
+    def list_summary(self, *keys: str) -> Any:
+        """Mean, median and (sample) standard deviation of each per-user metric: one row
+        per metric (index ``metric``), as LensKit's ``list_summary()``."""
+        if keys:
+            raise ValueError("a Measurement holds one run: it has no grouping keys")
+        summary = self.list_metrics(fill_missing=True).agg(["mean", "median", "std"]).T
+        summary.index.name = "metric"
+        return summary
 
     def summary(self) -> dict[str, float]:
         """Per-user means (e.g. ``NDCG``, ``RMSE``) plus global ones (``global_MAE``)."""
@@ -142,4 +182,5 @@ def measure(
         result.seconds["predict"] = time.perf_counter() - start
 
     result.per_user = {name: np.asarray(v, dtype=np.float64) for name, v in values.items()}
+    result.users = np.asarray(list(tested))
     return result

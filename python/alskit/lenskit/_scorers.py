@@ -98,7 +98,7 @@ class ALSBase(_Trainable, Component[ItemList], ABC):  # type: ignore[misc]
     def _backend_config(self) -> dict[str, Any]:
         """The alskit config equal to this LensKit config, in the installed LensKit's dtype.
         A LensKit option alskit does not have is refused unless it is at its default."""
-        backend_fields = self._backend.config_class.model_fields
+        backend_fields = self._backend.config_class().model_fields
         values = self.config.model_dump(mode="json")
         defaults = type(self.config)().model_dump(mode="json")
         unknown = [k for k in values if k not in backend_fields and values[k] != defaults.get(k)]
@@ -108,7 +108,7 @@ class ALSBase(_Trainable, Component[ItemList], ABC):  # type: ignore[misc]
             )
         options = {k: v for k, v in values.items() if k in backend_fields}
         options["dtype"] = FACTOR_DTYPE
-        self._backend.config_class.model_validate(options)
+        self._backend.config_class().model_validate(options)
         return options
 
     def _new_backend(self) -> _alskit_als.ALSBase:
