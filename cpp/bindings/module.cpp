@@ -451,6 +451,7 @@ PYBIND11_MODULE(ALSKIT_MODULE_NAME, m) {
         }
     });
 
+    m.attr("reduction_block_rows") = core::reduction_block_rows;
     m.def("openmp_enabled", &core::openmp_enabled, "Whether the kernels were built with OpenMP.");
     m.def("max_threads", &core::max_threads, "Threads a kernel uses when threads=0.");
     m.def("enter_fork_child_mode", &core::enter_fork_child_mode,

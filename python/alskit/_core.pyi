@@ -20,6 +20,9 @@ _Values: TypeAlias = NDArray[np.float32] | NDArray[np.float64]
 class NumericalError(FloatingPointError):
     """A row's least-squares system has no finite solution, even after the robust fallback."""
 
+reduction_block_rows: int
+"""Rows per block of the blocked reductions (gram, the half-epochs' Σ‖Δrow‖²)."""
+
 def openmp_enabled() -> bool: ...
 def max_threads() -> int: ...
 def enter_fork_child_mode() -> bool: ...

@@ -184,22 +184,9 @@ class Dataset:
         """
         if not hasattr(df, "columns"):
             raise TypeError(f"df must be a pandas DataFrame, not {type(df).__name__}")
-        columns = [str(c) for c in df.columns]
-
-        def find(name: str | None, default: str, legacy: str | None, required: bool) -> str | None:
-            if name is None or name in columns:
-                return name
-            if name == default and legacy is not None and legacy in columns:
-                return legacy
-            if required or name != default:
-                raise ValueError(f"column {name!r} not found; available columns: {columns}")
-            return None
-
-        ucol = find(user_col, "user_id", "user", True)
-        icol = find(item_col, "item_id", "item", True)
-        rcol = find(rating_col, "rating", None, False)
-        tcol = find(timestamp_col, "timestamp", None, False)
-        assert ucol is not None and icol is not None
+        ucol, icol, rcol, tcol = interaction_columns(
+            [str(c) for c in df.columns], user_col, item_col, rating_col, timestamp_col
+        )
         return cls._from_ids(
             df[ucol].to_numpy(),
             df[icol].to_numpy(),
@@ -364,6 +351,35 @@ class Dataset:
             f"Dataset({self.user_count} users, {self.item_count} items, "
             f"{self.interaction_count} interactions{extra})"
         )
+
+
+def interaction_columns(
+    columns: list[str],
+    user_col: str,
+    item_col: str,
+    rating_col: str | None,
+    timestamp_col: str | None,
+) -> tuple[str, str, str | None, str | None]:
+    """The (user, item, rating, timestamp) columns among ``columns``: user and item are
+    required (the LensKit legacy names ``user``/``item`` are accepted for the defaults);
+    rating and timestamp are used if present; a non-default name that is absent is an
+    error; None disables one."""
+
+    def find(name: str | None, default: str, legacy: str | None, required: bool) -> str | None:
+        if name is None or name in columns:
+            return name
+        if name == default and legacy is not None and legacy in columns:
+            return legacy
+        if required or name != default:
+            raise ValueError(f"column {name!r} not found; available columns: {columns}")
+        return None
+
+    ucol = find(user_col, "user_id", "user", True)
+    icol = find(item_col, "item_id", "item", True)
+    assert ucol is not None and icol is not None
+    return ucol, icol, find(rating_col, "rating", None, False), find(
+        timestamp_col, "timestamp", None, False
+    )
 
 
 def _check_lengths(columns: list[tuple[str, NDArray[Any]]]) -> None:

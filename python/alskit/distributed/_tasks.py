@@ -1,0 +1,239 @@
+"""Functions that run on the Dask workers (module level, so they pickle by reference).
+
+Every function is pure: it never modifies its inputs (a lost result is recomputed from the
+same inputs and must come out the same), and its reductions run in the local training's
+order (block partials added in block order).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .._atomic import atomic_output
+from .._native import core
+from ..bias import BiasModel, item_biases_of, rating_sum_partials, user_biases_of
+from ._blocks import Layout, RowBlock
+from ._model import Side, Spec, solve_rows, training_values
+
+
+@dataclass(frozen=True)
+class TrainBlock:
+    """A row block's CSR with its stored training values (in the factor dtype)."""
+
+    lo: int
+    hi: int
+    indptr: NDArray[np.int64]
+    indices: NDArray[np.int32]
+    values: NDArray[Any]
+
+
+def hold(value: Any) -> Any:
+    """A task whose result is its argument (so the argument lives in the task graph and a
+    lost copy is rebuilt from it)."""
+    return value
+
+
+def item(pair: Any, index: int) -> Any:
+    return pair[index]
+
+
+# ---- data preparation --------------------------------------------------------------------
+
+
+def rating_partials(block: RowBlock) -> NDArray[np.float64]:
+    if block.ratings is None:
+        raise ValueError("the bias model needs ratings, but the dataset has no rating column")
+    return rating_sum_partials(block.indptr, block.ratings)
+
+
+def item_biases(block: RowBlock, global_bias: float, damping: float) -> NDArray[np.float64]:
+    assert block.ratings is not None
+    return item_biases_of(block.indptr, block.ratings, global_bias, damping)
+
+
+def user_biases(
+    block: RowBlock, global_bias: float, items: NDArray[np.float64], damping: float
+) -> NDArray[np.float64]:
+    assert block.ratings is not None
+    return user_biases_of(block.indptr, block.indices, block.ratings, global_bias, items, damping)
+
+
+def train_block(spec: Spec, side: Side, block: RowBlock, bias: BiasModel | None) -> TrainBlock:
+    values = training_values(
+        spec, side, block.indptr, block.indices, block.ratings, block.lo, bias
+    )
+    return TrainBlock(block.lo, block.hi, block.indptr, block.indices, values)
+
+
+def train_stats(block: TrainBlock) -> tuple[int, int, float]:
+    """(nnz, longest row, largest |value|) of a block."""
+    if len(block.values) == 0:
+        return 0, 0, 0.0
+    with np.errstate(over="ignore", invalid="ignore"):
+        largest = float(np.max(np.abs(block.values)))
+    return len(block.values), int(np.diff(block.indptr).max()), largest
+
+
+def seen_structure(block: RowBlock) -> tuple[int, int, NDArray[np.int64], NDArray[np.int32]]:
+    return block.lo, block.hi, block.indptr, block.indices
+
+
+# ---- routing (planned once) ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RoutedBlock:
+    """A train block whose column numbers index the fixed-side rows it receives: the
+    distinct columns it references, in order, gathered block by block of the fixed side."""
+
+    block: TrainBlock
+    wanted: list[NDArray[np.int64]]  # per fixed block: its local rows this block needs
+
+
+def route_plan(block: TrainBlock, fixed: Layout) -> RoutedBlock:
+    """The in-block (local column numbers) and, per fixed block, the out-block rows this
+    block reads (Spark MLlib's in/out-block plan, made once before the first epoch)."""
+    columns = np.unique(block.indices)
+    local = np.searchsorted(columns, block.indices).astype(np.int32)
+    owners = fixed.block_of(columns)
+    cuts = np.searchsorted(owners, np.arange(fixed.count + 1))
+    wanted = [
+        columns[cuts[c] : cuts[c + 1]] - fixed.bounds(c)[0] for c in range(fixed.count)
+    ]
+    routed = TrainBlock(block.lo, block.hi, block.indptr, local, block.values)
+    return RoutedBlock(routed, wanted)
+
+
+def wanted_rows(plan: RoutedBlock, c: int) -> NDArray[np.int64]:
+    return plan.wanted[c]
+
+
+def routed_train(plan: RoutedBlock) -> TrainBlock:
+    return plan.block
+
+
+def take_rows(factors: NDArray[Any], rows: NDArray[np.int64]) -> NDArray[Any]:
+    return np.ascontiguousarray(factors[rows])
+
+
+# ---- one half-epoch ------------------------------------------------------------------------
+
+
+def gram_partials(factors: NDArray[Any]) -> list[NDArray[Any]]:
+    """The Gram partial of each reduction block of a fixed-side factor block."""
+    step = core.reduction_block_rows
+    return [
+        core.gram(np.ascontiguousarray(factors[lo : lo + step]), 0.0, threads=1)
+        for lo in range(0, len(factors), step)
+    ]
+
+
+def add_partials(total: NDArray[Any] | None, partials: list[NDArray[Any]]) -> NDArray[Any]:
+    """The running Gram sum, continued with one block's partials in order."""
+    if total is None:
+        total = np.zeros_like(partials[0]) if partials else None
+    out = None if total is None else total.copy()
+    for g in partials:
+        assert out is not None
+        out += g
+    assert out is not None
+    return out
+
+
+def finish_gram(total: NDArray[Any], reg: float) -> NDArray[Any]:
+    out = total.copy()
+    out[np.diag_indices(len(out))] += out.dtype.type(reg)
+    return out
+
+
+def concat_rows(*blocks: NDArray[Any]) -> NDArray[Any]:
+    return np.ascontiguousarray(np.concatenate(blocks))
+
+
+def solve_block(
+    spec: Spec,
+    side: Side,
+    block: TrainBlock,
+    left: NDArray[Any],
+    right: NDArray[Any],
+    gram: NDArray[Any] | None,
+) -> tuple[NDArray[Any], NDArray[np.float64]]:
+    """The block's new factors and the Σ‖Δrow‖² of each of its reduction blocks (one native
+    call per reduction block, so each returns exactly that block's partial)."""
+    new = left.copy()
+    step = core.reduction_block_rows
+    n = block.hi - block.lo
+    partials = np.zeros((n + step - 1) // step)
+    for j, lo in enumerate(range(0, n, step)):
+        hi = min(n, lo + step)
+        a, b = int(block.indptr[lo]), int(block.indptr[hi])
+        partials[j] = solve_rows(
+            spec,
+            side,
+            np.ascontiguousarray(block.indptr[lo : hi + 1] - a),
+            block.indices[a:b],
+            block.values[a:b],
+            new[lo:hi],
+            right,
+            gram,
+        )
+    return new, partials
+
+
+def solve_routed(
+    spec: Spec,
+    side: Side,
+    block: TrainBlock,
+    left: NDArray[Any],
+    gram: NDArray[Any] | None,
+    k: int,
+    *received: NDArray[Any],
+) -> tuple[NDArray[Any], NDArray[np.float64]]:
+    right = (
+        np.ascontiguousarray(np.concatenate(received))
+        if received
+        else np.zeros((0, k), dtype=left.dtype)
+    )
+    return solve_block(spec, side, block, left, right, gram)
+
+
+# ---- checkpoints ---------------------------------------------------------------------------
+
+
+def write_array(path: str, array: NDArray[Any]) -> str:
+    with atomic_output(path) as stream:
+        np.save(stream, array, allow_pickle=False)
+    return path
+
+
+def read_array(path: str) -> NDArray[Any]:
+    return np.load(path, allow_pickle=False)
+
+
+def write_manifest(path: Path, manifest: dict[str, Any]) -> None:
+    with atomic_output(path) as stream:
+        stream.write(json.dumps(manifest, sort_keys=True).encode())
+
+
+def read_manifest(path: Path) -> dict[str, Any] | None:
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        return None
+    manifest: dict[str, Any] = json.loads(text)
+    return manifest
+
+
+def remove_files(paths: list[str]) -> None:
+    for p in paths:
+        try:
+            os.unlink(p)
+        except FileNotFoundError:
+            pass
