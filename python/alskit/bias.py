@@ -41,7 +41,7 @@ def row_sums(
     blocks gives the same bits."""
     n = len(indptr) - 1
     out = np.empty(n)
-    step = core.reduction_block_rows
+    step = core.reduction_block_rows()
     for lo in range(0, n, step):
         hi = min(n, lo + step)
         rows = np.repeat(np.arange(hi - lo), np.diff(indptr[lo : hi + 1]))
@@ -57,7 +57,7 @@ def block_partials(per_row: NDArray[np.float64]) -> NDArray[np.float64]:
     in order with :func:`ordered_total`, the partials of row blocks aligned to that size give
     the whole matrix's total bit for bit (the half-epochs' Σ‖Δ‖² and the Gram use the same
     blocks)."""
-    blocks = np.arange(len(per_row)) // core.reduction_block_rows
+    blocks = np.arange(len(per_row)) // core.reduction_block_rows()
     return np.bincount(blocks, weights=per_row, minlength=int(blocks[-1]) + 1 if len(blocks) else 0)
 
 

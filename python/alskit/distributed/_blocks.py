@@ -1,7 +1,7 @@
 """Row blocks of the interaction matrix, in both orientations, built on the workers.
 
 A side (users or items) is cut into blocks of whole multiples of the native reductions'
-block size (``core.reduction_block_rows``), so that per-block Gram and Σ‖Δ‖² partials,
+block size (``core.reduction_block_rows()``), so that per-block Gram and Σ‖Δ‖² partials,
 summed in block order, are exactly the local whole-matrix reductions. Each block is a CSR of
 its rows (global column numbers) with the raw ratings (float64, or None).
 
@@ -29,14 +29,14 @@ from ..data.dataset import interaction_columns
 
 @dataclass(frozen=True)
 class Layout:
-    """``n`` rows in blocks of ``rows`` (a multiple of ``core.reduction_block_rows``)."""
+    """``n`` rows in blocks of ``rows`` (a multiple of ``core.reduction_block_rows()``)."""
 
     n: int
     rows: int
 
     @classmethod
     def of(cls, n: int, blocks: int) -> Layout:
-        unit = core.reduction_block_rows
+        unit = core.reduction_block_rows()
         per_block = max(1, math.ceil(math.ceil(max(n, 1) / blocks) / unit)) * unit
         return cls(n, per_block)
 

@@ -171,12 +171,34 @@ def finish_model(
     model.finalize_training()
 
 
-def score_offsets(model: Any, user_nums: NDArray[np.int32]) -> tuple[Any, Any]:
-    """Per-user and per-item score offsets (biases) of a trained scorer."""
-    return model._offsets(user_nums)
+def recommend_blocks(
+    model: Any, users: Any, n: int, exclude_seen: bool, block_rows: int
+) -> tuple[list[tuple[Any, ...]], tuple[Any, ...]]:
+    """The inputs of ``model.recommend(users, n, exclude_seen=...)``'s native top-N call,
+    cut into blocks of users: per block (ids, user factors, seen indptr and indices, user
+    offsets); shared by all (item factors, n, item offsets, item vocabulary)."""
+    from ..als._base import _gather_rows, _list_length
 
-
-def user_factors(model: Any) -> NDArray[Any]:
-    """A trained scorer's stored user embeddings (an error if it keeps none)."""
-    factors: NDArray[Any] = model._require_user_embeddings()
-    return factors
+    factors = model._require_user_embeddings()
+    ids, nums = model._user_numbers(users)
+    n = _list_length(n, len(model.items_))
+    user_offsets, item_offsets = model._offsets(nums)
+    seen = model.user_items_
+    blocks = []
+    for lo in range(0, len(nums), block_rows):
+        sel = nums[lo : lo + block_rows]
+        indptr = indices = None
+        if exclude_seen:
+            starts, ends = seen.indptr[sel], seen.indptr[sel + 1]
+            indptr = np.concatenate([[0], np.cumsum(ends - starts)]).astype(np.int64)
+            indices = _gather_rows(seen.indices, starts, ends)
+        blocks.append(
+            (
+                ids[lo : lo + block_rows],
+                np.ascontiguousarray(factors[sel]),
+                indptr,
+                indices,
+                None if user_offsets is None else np.ascontiguousarray(user_offsets[lo : lo + block_rows]),
+            )
+        )
+    return blocks, (model.item_features_, int(n), item_offsets, model.items_)

@@ -18,6 +18,9 @@ from numpy.typing import NDArray
 
 from .._atomic import atomic_output
 from .._native import core
+from .._threads import blas_limited
+from ..data import Vocabulary
+from ..recommendations import Recommendations
 from ..bias import BiasModel, item_biases_of, rating_sum_partials, user_biases_of
 from ._blocks import Layout, RowBlock
 from ._model import Side, Spec, solve_rows, training_values
@@ -128,7 +131,7 @@ def take_rows(factors: NDArray[Any], rows: NDArray[np.int64]) -> NDArray[Any]:
 
 def gram_partials(factors: NDArray[Any]) -> list[NDArray[Any]]:
     """The Gram partial of each reduction block of a fixed-side factor block."""
-    step = core.reduction_block_rows
+    step = core.reduction_block_rows()
     return [
         core.gram(np.ascontiguousarray(factors[lo : lo + step]), 0.0, threads=1)
         for lo in range(0, len(factors), step)
@@ -168,7 +171,7 @@ def solve_block(
     """The block's new factors and the Σ‖Δrow‖² of each of its reduction blocks (one native
     call per reduction block, so each returns exactly that block's partial)."""
     new = left.copy()
-    step = core.reduction_block_rows
+    step = core.reduction_block_rows()
     n = block.hi - block.lo
     partials = np.zeros((n + step - 1) // step)
     for j, lo in enumerate(range(0, n, step)):
@@ -202,6 +205,51 @@ def solve_routed(
         else np.zeros((0, k), dtype=left.dtype)
     )
     return solve_block(spec, side, block, left, right, gram)
+
+
+# ---- batch recommendation and prediction ---------------------------------------------------
+
+
+def top_n_frame(
+    shared: tuple[Any, ...],
+    ids: NDArray[Any],
+    factors: NDArray[Any],
+    indptr: NDArray[np.int64] | None,
+    indices: NDArray[np.int32] | None,
+    user_offsets: NDArray[Any] | None,
+) -> Any:
+    """One block of users' top-N lists as a (user_id, item_id, score, rank) frame."""
+    item_factors, n, item_offsets, items = shared
+    with blas_limited():
+        nums, scores = core.top_n(
+            factors,
+            item_factors,
+            n,
+            exclude_indptr=indptr,
+            exclude_indices=indices,
+            user_offsets=user_offsets,
+            item_offsets=item_offsets,
+            threads=1,
+        )
+    return Recommendations.from_matrix(ids, nums, scores, items).to_df()
+
+
+def top_n_meta(users: Vocabulary, items: Vocabulary, dtype: np.dtype[Any]) -> Any:
+    import pandas as pd
+
+    return pd.DataFrame(
+        {
+            "user_id": users.ids()[:0],
+            "item_id": items.ids()[:0],
+            "score": np.empty(0, dtype),
+            "rank": np.empty(0, np.int32),
+        }
+    )
+
+
+def predict_frame(part: Any, model: Any, user_col: str, item_col: str) -> Any:
+    scores = model.predict(part[user_col].to_numpy(), part[item_col].to_numpy(), threads=1)
+    return part.assign(score=scores)
 
 
 # ---- checkpoints ---------------------------------------------------------------------------

@@ -29,7 +29,15 @@ from ._blocks import (
     split_partition,
     vocabulary_of,
 )
-from ._model import Side, Spec, check_values, delta_norm, finish_model, needs_gram
+from ._model import (
+    Side,
+    Spec,
+    check_values,
+    delta_norm,
+    finish_model,
+    needs_gram,
+    recommend_blocks,
+)
 
 Mode = Literal["auto", "broadcast", "routed"]
 _MANIFEST = "checkpoint.json"
@@ -397,6 +405,40 @@ class DaskTrainer:
             indices[at : at + len(idx)] = idx
             at += len(idx)
         return CSRMatrix(indptr, indices, None, (n, n_items))
+
+    # ---- batch recommendation and prediction ------------------------------------------------
+
+    def recommend(
+        self,
+        model: Any,
+        users: Any = None,
+        n: int = 10,
+        *,
+        exclude_seen: bool = True,
+        block_rows: int = 16384,
+    ) -> Any:
+        """Top-``n`` items of each of ``users`` (ids; all users if None) from a trained
+        scorer, computed on the cluster: item factors broadcast, users in blocks of
+        ``block_rows``, the native top-N kernel per block. Returns a Dask DataFrame of
+        (user_id, item_id, score, rank) rows equal to ``model.recommend(...).to_df()``."""
+        import dask.dataframe as dd
+
+        self._run, self._seq = uuid.uuid4().hex[:8], 0
+        if isinstance(block_rows, bool) or int(block_rows) < 1:
+            raise ValueError(f"block_rows must be a positive integer, got {block_rows!r}")
+        blocks, shared = recommend_blocks(model, users, n, exclude_seen, int(block_rows))
+        shared_f = self.client.scatter(shared, broadcast=True)
+        frames = [self._submit(t.top_n_frame, shared_f, *block) for block in blocks]
+        return dd.from_delayed(frames, meta=t.top_n_meta(model.users_, model.items_, model.dtype))
+
+    def predict(self, model: Any, pairs: Any) -> Any:
+        """Scores of the (user, item) rows of a Dask DataFrame (columns named as for
+        training) from a trained scorer: the frame with a ``score`` column added (NaN for an
+        unknown user or item), computed partition by partition on the workers."""
+        cols = find_columns([str(c) for c in pairs.columns], *self.columns[:2], None)
+        model_f = self.client.scatter(model, broadcast=True)
+        meta = pairs._meta.assign(score=np.float64())
+        return pairs.map_partitions(t.predict_frame, model_f, cols.user, cols.item, meta=meta)
 
     # ---- checkpoints ---------------------------------------------------------------------
 
