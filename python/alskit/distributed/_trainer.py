@@ -436,9 +436,13 @@ class DaskTrainer:
         training) from a trained scorer: the frame with a ``score`` column added (NaN for an
         unknown user or item), computed partition by partition on the workers."""
         cols = find_columns([str(c) for c in pairs.columns], *self.columns[:2], None)
-        model_f = self.client.scatter(model, broadcast=True)
+        from dask import delayed
+
+        # The model travels in the graph (a scattered copy would be released before the
+        # lazy frame is computed).
+        held = delayed(model, name=f"alskit-model-{uuid.uuid4().hex}", traverse=False)
         meta = pairs._meta.assign(score=np.float64())
-        return pairs.map_partitions(t.predict_frame, model_f, cols.user, cols.item, meta=meta)
+        return pairs.map_partitions(t.predict_frame, held, cols.user, cols.item, meta=meta)
 
     # ---- checkpoints ---------------------------------------------------------------------
 
