@@ -58,7 +58,8 @@ def block_partials(per_row: NDArray[np.float64]) -> NDArray[np.float64]:
     the whole matrix's total bit for bit (the half-epochs' Σ‖Δ‖² and the Gram use the same
     blocks)."""
     blocks = np.arange(len(per_row)) // core.reduction_block_rows()
-    return np.bincount(blocks, weights=per_row, minlength=int(blocks[-1]) + 1 if len(blocks) else 0)
+    sums = np.bincount(blocks, weights=per_row, minlength=int(blocks[-1]) + 1 if len(blocks) else 0)
+    return sums.astype(np.float64, copy=False)
 
 
 def ordered_total(partials: NDArray[np.float64]) -> float:

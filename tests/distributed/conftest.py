@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import distributed
 import numpy as np
 import pytest
 
+import distributed
 from alskit import synthetic
 from alskit.data import Dataset
 from alskit.training import TrainingOptions

@@ -8,14 +8,14 @@ import signal
 from pathlib import Path
 from typing import Any
 
-import distributed
 import pytest
-from conftest import assert_same_model, local_run, start_cluster
 
+import distributed
 from alskit.als import BiasedMFScorer, ImplicitMFScorer
 from alskit.data import Dataset
 from alskit.distributed import DaskTrainer
 from alskit.training import TrainingOptions
+from conftest import assert_same_model, local_run, start_cluster
 
 
 class Stop(Exception):
@@ -67,13 +67,17 @@ def test_checkpoint_resumes_on_a_new_client(
 
     with distributed.Client(client2.cluster) as other:
         trainer = DaskTrainer(other, mode=mode, checkpoint_dir=tmp_path)  # type: ignore[arg-type]
-        model = trainer.train(BiasedMFScorer(embedding_size=5, epochs=4), ratings, TrainingOptions(rng=0))
+        model = trainer.train(
+            BiasedMFScorer(embedding_size=5, epochs=4), ratings, TrainingOptions(rng=0)
+        )
         assert trainer.stats.resumed_from == 2
     assert_same_model(model, local)
     assert json.loads((tmp_path / "checkpoint.json").read_text())["epoch"] == 4
 
 
-def test_checkpoint_of_other_data_is_not_resumed(client2: Any, ratings: Dataset, tmp_path: Path) -> None:
+def test_checkpoint_of_other_data_is_not_resumed(
+    client2: Any, ratings: Dataset, tmp_path: Path
+) -> None:
     trainer = DaskTrainer(client2, checkpoint_dir=tmp_path)
     trainer.train(ImplicitMFScorer(embedding_size=4, epochs=1), ratings, TrainingOptions(rng=1))
     other = ImplicitMFScorer(embedding_size=4, epochs=2)

@@ -10,12 +10,12 @@ import dask.dataframe as dd
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import assert_same_model, local_run
 
 from alskit.als import BiasedMFScorer, ImplicitMFScorer
 from alskit.data import Dataset
 from alskit.distributed import DaskTrainer
 from alskit.training import TrainingOptions
+from conftest import assert_same_model, local_run
 
 
 def _frame(ratings: Dataset, *, strings: bool) -> pd.DataFrame:
@@ -83,9 +83,7 @@ def test_recommend_on_cluster_equals_local(client3: Any, ratings: Dataset, tmp_p
 def test_predict_on_cluster_equals_local(client2: Any, ratings: Dataset) -> None:
     model = ImplicitMFScorer(embedding_size=5, epochs=2)
     local_run(model, ratings)
-    pairs = pd.DataFrame(
-        {"user_id": [1, 2, 3, 99_999, 5], "item_id": [1, 2, 99_999, 4, 8_000]}
-    )
+    pairs = pd.DataFrame({"user_id": [1, 2, 3, 99_999, 5], "item_id": [1, 2, 99_999, 4, 8_000]})
     got = DaskTrainer(client2).predict(model, dd.from_pandas(pairs, npartitions=2)).compute()
     np.testing.assert_array_equal(
         got["score"].to_numpy(), model.predict(pairs["user_id"], pairs["item_id"])
@@ -97,7 +95,9 @@ def test_bad_ratings_raise_the_local_error(client2: Any, tmp_path: Path) -> None
     with pytest.raises(ValueError, match=r"rating at input row 1 is nan; ratings must be finite"):
         Dataset.from_interactions_df(frame)
     data = dd.from_pandas(frame, npartitions=1)
-    with pytest.raises(ValueError, match=r"rating at partition 0 row 1 is nan; ratings must be finite"):
+    with pytest.raises(
+        ValueError, match=r"rating at partition 0 row 1 is nan; ratings must be finite"
+    ):
         DaskTrainer(client2).train(BiasedMFScorer(epochs=1), data, TrainingOptions(rng=1))
 
 
@@ -112,7 +112,9 @@ def test_mixed_ids_and_duplicates_are_refused(client2: Any) -> None:
             )
         assert str(remote.value) == str(local.value)
     dup = pd.DataFrame({"user_id": [1, 2, 1], "item_id": [1, 1, 1], "rating": [1.0, 2.0, 3.0]})
-    with pytest.raises(ValueError, match=r"1 duplicate \(user, item\) pairs; the first is \(user 1, item 1\)"):
+    with pytest.raises(
+        ValueError, match=r"1 duplicate \(user, item\) pairs; the first is \(user 1, item 1\)"
+    ):
         DaskTrainer(client2).train(
             BiasedMFScorer(epochs=1), dd.from_pandas(dup, npartitions=2), TrainingOptions(rng=1)
         )

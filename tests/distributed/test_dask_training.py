@@ -6,11 +6,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import assert_same_model, local_run
 
 from alskit.als import BiasedMFScorer, ImplicitMFScorer
 from alskit.distributed import DaskTrainer
 from alskit.training import TrainingOptions
+from conftest import assert_same_model, local_run
 
 SCORERS = {
     "explicit": lambda: BiasedMFScorer(embedding_size=6, epochs=3, damping=2.0),
@@ -37,7 +37,9 @@ def _check(client: Any, ratings: Any, name: str, mode: str, blocks: int) -> None
 
 @pytest.mark.parametrize("name", sorted(SCORERS))
 @pytest.mark.parametrize(("mode", "blocks"), [("broadcast", 2), ("routed", 3)])
-def test_two_workers_equal_local(client2: Any, ratings: Any, name: str, mode: str, blocks: int) -> None:
+def test_two_workers_equal_local(
+    client2: Any, ratings: Any, name: str, mode: str, blocks: int
+) -> None:
     _check(client2, ratings, name, mode, blocks)
 
 
@@ -60,7 +62,9 @@ def test_trained_model_is_an_ordinary_scorer(client2: Any, ratings: Any, tmp_pat
     np.testing.assert_array_equal(mine.item_ids, theirs.item_ids)
     np.testing.assert_array_equal(mine.scores, theirs.scores)
     item_ids = ratings.items.ids()[:20]
-    np.testing.assert_array_equal(model(users[0], item_ids).scores(), local(users[0], item_ids).scores())
+    np.testing.assert_array_equal(
+        model(users[0], item_ids).scores(), local(users[0], item_ids).scores()
+    )
     model.save(tmp_path / "m.alskit")
     assert_same_model(alskit.load(tmp_path / "m.alskit"), local)
 
@@ -82,7 +86,9 @@ def test_memory_budget_chooses_the_mode(client2: Any, ratings: Any) -> None:
 def test_caller_generator_advances_as_locally(client2: Any, ratings: Any) -> None:
     a, b = np.random.default_rng(5), np.random.default_rng(5)
     ImplicitMFScorer(embedding_size=4, epochs=1).train(ratings, TrainingOptions(rng=a, threads=1))
-    DaskTrainer(client2).train(ImplicitMFScorer(embedding_size=4, epochs=1), ratings, TrainingOptions(rng=b))
+    DaskTrainer(client2).train(
+        ImplicitMFScorer(embedding_size=4, epochs=1), ratings, TrainingOptions(rng=b)
+    )
     assert a.random() == b.random()
 
 

@@ -377,8 +377,11 @@ def interaction_columns(
     ucol = find(user_col, "user_id", "user", True)
     icol = find(item_col, "item_id", "item", True)
     assert ucol is not None and icol is not None
-    return ucol, icol, find(rating_col, "rating", None, False), find(
-        timestamp_col, "timestamp", None, False
+    return (
+        ucol,
+        icol,
+        find(rating_col, "rating", None, False),
+        find(timestamp_col, "timestamp", None, False),
     )
 
 

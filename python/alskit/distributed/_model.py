@@ -46,7 +46,8 @@ class Spec:
 
     @property
     def dtype(self) -> np.dtype[Any]:
-        return np.dtype(self.config.dtype)
+        dtype: np.dtype[Any] = np.dtype(self.config.dtype)
+        return dtype
 
     @property
     def k(self) -> int:
@@ -198,7 +199,9 @@ def recommend_blocks(
                 np.ascontiguousarray(factors[sel]),
                 indptr,
                 indices,
-                None if user_offsets is None else np.ascontiguousarray(user_offsets[lo : lo + block_rows]),
+                None
+                if user_offsets is None
+                else np.ascontiguousarray(user_offsets[lo : lo + block_rows]),
             )
         )
     return blocks, (model.item_features_, int(n), item_offsets, model.items_)

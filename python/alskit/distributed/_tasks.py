@@ -19,9 +19,9 @@ from numpy.typing import NDArray
 from .._atomic import atomic_output
 from .._native import core
 from .._threads import blas_limited
+from ..bias import BiasModel, item_biases_of, rating_sum_partials, user_biases_of
 from ..data import Vocabulary
 from ..recommendations import Recommendations
-from ..bias import BiasModel, item_biases_of, rating_sum_partials, user_biases_of
 from ._blocks import Layout, RowBlock
 from ._model import Side, Spec, solve_rows, training_values
 
@@ -69,9 +69,7 @@ def user_biases(
 
 
 def train_block(spec: Spec, side: Side, block: RowBlock, bias: BiasModel | None) -> TrainBlock:
-    values = training_values(
-        spec, side, block.indptr, block.indices, block.ratings, block.lo, bias
-    )
+    values = training_values(spec, side, block.indptr, block.indices, block.ratings, block.lo, bias)
     return TrainBlock(block.lo, block.hi, block.indptr, block.indices, values)
 
 
@@ -108,7 +106,8 @@ def route_plan(block: TrainBlock, fixed: Layout) -> RoutedBlock:
     owners = fixed.block_of(columns)
     cuts = np.searchsorted(owners, np.arange(fixed.count + 1))
     wanted = [
-        columns[cuts[c] : cuts[c + 1]] - fixed.bounds(c)[0] for c in range(fixed.count)
+        (columns[cuts[c] : cuts[c + 1]] - fixed.bounds(c)[0]).astype(np.int64)
+        for c in range(fixed.count)
     ]
     routed = TrainBlock(block.lo, block.hi, block.indptr, local, block.values)
     return RoutedBlock(routed, wanted)
@@ -262,7 +261,8 @@ def write_array(path: str, array: NDArray[Any]) -> str:
 
 
 def read_array(path: str) -> NDArray[Any]:
-    return np.load(path, allow_pickle=False)
+    array: NDArray[Any] = np.load(path, allow_pickle=False)
+    return array
 
 
 def write_manifest(path: Path, manifest: dict[str, Any]) -> None:

@@ -124,7 +124,7 @@ class DaskTrainer:
     def _owner(self, b: int, count: int) -> str:
         """The worker that holds block ``b`` of ``count`` (contiguous ranges per worker); a
         task placed there may still run elsewhere (after a worker is lost)."""
-        workers = self._current
+        workers: list[str] = self._current
         return workers[b * len(workers) // count]
 
     def _submit(self, fn: Callable[..., Any], *args: Any, at: str | None = None) -> Any:
@@ -137,7 +137,9 @@ class DaskTrainer:
     def _budget(self) -> int:
         if self.memory_budget is not None:
             return int(self.memory_budget)
-        limits = [w.get("memory_limit") or 0 for w in self.client.scheduler_info()["workers"].values()]
+        limits = [
+            w.get("memory_limit") or 0 for w in self.client.scheduler_info()["workers"].values()
+        ]
         known = [m for m in limits if m > 0]
         return min(known) // 4 if known else 2**62
 
@@ -248,7 +250,9 @@ class DaskTrainer:
             for b in range(layout.count):
                 at = self._owner(b, layout.count)
                 pieces = [self._submit(piece, s, side_index, b, at=at) for s in split]
-                rows.append(self._submit(assemble_block, name, *layout.bounds(b), uv, iv, *pieces, at=at))
+                rows.append(
+                    self._submit(assemble_block, name, *layout.bounds(b), uv, iv, *pieces, at=at)
+                )
             sides.append(_Side(name, layout, rows))  # type: ignore[arg-type]
         return users, items, sides[0], sides[1]
 
@@ -256,7 +260,9 @@ class DaskTrainer:
         """The damped bias model, from per-block sums added in the local order."""
         beta_user, beta_item = damping_pair(spec.config.damping)
         partials = self.client.gather([self._submit(t.rating_partials, r) for r in user_side.rows])
-        nnz = sum(int(n) for n in self.client.gather([self._submit(_nnz, r) for r in user_side.rows]))
+        nnz = sum(
+            int(n) for n in self.client.gather([self._submit(_nnz, r) for r in user_side.rows])
+        )
         global_bias = ordered_total(np.concatenate(partials)) / nnz
         item_b = np.concatenate(
             self.client.gather(
@@ -309,9 +315,7 @@ class DaskTrainer:
         ]
         side.routed = [self._submit(t.routed_train, p) for p in plans]
         side.wanted = {}
-        sizes = self.client.gather(
-            [self._submit(_sizes, p) for p in plans]
-        )
+        sizes = self.client.gather([self._submit(_sizes, p) for p in plans])
         for b, p in enumerate(plans):
             for c in range(fixed.layout.count):
                 if sizes[b][c] > 0:
@@ -349,7 +353,9 @@ class DaskTrainer:
             total = None
             for c, f in enumerate(fixed.factors):
                 at = self._owner(c, fixed.layout.count)
-                total = self._submit(t.add_partials, total, self._submit(t.gram_partials, f, at=at), at=at)
+                total = self._submit(
+                    t.add_partials, total, self._submit(t.gram_partials, f, at=at), at=at
+                )
             gram = self._submit(t.finish_gram, total, spec.reg(side.name))
         results = []
         if mode == "broadcast":
@@ -362,7 +368,14 @@ class DaskTrainer:
                 at = self._owner(b, side.layout.count)
                 results.append(
                     self._submit(
-                        t.solve_block, spec, side.name, side.train[b], side.factors[b], full[at], gram, at=at
+                        t.solve_block,
+                        spec,
+                        side.name,
+                        side.train[b],
+                        side.factors[b],
+                        full[at],
+                        gram,
+                        at=at,
                     )
                 )
         else:
@@ -370,7 +383,9 @@ class DaskTrainer:
                 at = self._owner(b, side.layout.count)
                 received = [
                     self._submit(
-                        t.take_rows, fixed.factors[c], side.wanted[(b, c)],
+                        t.take_rows,
+                        fixed.factors[c],
+                        side.wanted[(b, c)],
                         at=self._owner(c, fixed.layout.count),
                     )
                     for c in range(fixed.layout.count)
@@ -378,7 +393,15 @@ class DaskTrainer:
                 ]
                 results.append(
                     self._submit(
-                        t.solve_routed, spec, side.name, side.routed[b], side.factors[b], gram, spec.k, *received, at=at
+                        t.solve_routed,
+                        spec,
+                        side.name,
+                        side.routed[b],
+                        side.factors[b],
+                        gram,
+                        spec.k,
+                        *received,
+                        at=at,
                     )
                 )
         factors = [self._submit(t.item, r, 0) for r in results]
@@ -396,7 +419,7 @@ class DaskTrainer:
     def _seen(self, user_side: _Side, n_items: int, nnz: int) -> CSRMatrix:
         """The training matrix's structure (recommend() excludes each user's seen items)."""
         n = user_side.layout.n
-        indptr = np.zeros(n + 1, dtype=indptr_dtype(nnz))
+        indptr: NDArray[Any] = np.zeros(n + 1, dtype=indptr_dtype(nnz))
         indices = np.empty(nnz, dtype=np.int32)
         at = 0
         for r in user_side.rows:
@@ -436,7 +459,7 @@ class DaskTrainer:
         training) from a trained scorer: the frame with a ``score`` column added (NaN for an
         unknown user or item), computed partition by partition on the workers."""
         cols = find_columns([str(c) for c in pairs.columns], *self.columns[:2], None)
-        from dask import delayed
+        from dask.delayed import delayed
 
         # The model travels in the graph (a scattered copy would be released before the
         # lazy frame is computed).
@@ -451,14 +474,26 @@ class DaskTrainer:
             return None
         return t.read_manifest(self.checkpoint_dir / _MANIFEST)
 
-    def _fingerprint(self, spec: Spec, users: Vocabulary, items: Vocabulary, nnz: int,
-                     stats: list[Any], user_side: _Side, item_side: _Side) -> str:
+    def _fingerprint(
+        self,
+        spec: Spec,
+        users: Vocabulary,
+        items: Vocabulary,
+        nnz: int,
+        stats: list[Any],
+        user_side: _Side,
+        item_side: _Side,
+    ) -> str:
         text = "|".join(
             [
                 spec.scorer_class.__name__,
                 spec.config.model_dump_json(),
-                str(users.size), str(items.size), str(nnz), repr(stats),
-                str(user_side.layout), str(item_side.layout),
+                str(users.size),
+                str(items.size),
+                str(nnz),
+                repr(stats),
+                str(user_side.layout),
+                str(item_side.layout),
             ]
         )
         return hashlib.sha256(text.encode()).hexdigest()
@@ -476,7 +511,7 @@ class DaskTrainer:
             written[s.name] = self.client.gather(
                 [
                     self._submit(t.write_array, p, f, at=self._owner(b, s.layout.count))
-                    for b, (p, f) in enumerate(zip(paths, s.factors))
+                    for b, (p, f) in enumerate(zip(paths, s.factors, strict=True))
                 ]
             )
         t.write_manifest(
