@@ -54,13 +54,15 @@ class Layout:
 
 @dataclass(frozen=True)
 class RowBlock:
-    """Rows [lo, hi) of one orientation: CSR with global column numbers, raw ratings."""
+    """Rows [lo, hi) of one orientation: CSR with global column numbers, and values (the raw
+    float64 ratings or None as built; the stored training values, in the factor dtype, in a
+    training block)."""
 
     lo: int
     hi: int
     indptr: NDArray[np.int64]
     indices: NDArray[np.int32]
-    ratings: NDArray[np.float64] | None
+    values: NDArray[Any] | None
 
     @property
     def nnz(self) -> int:

@@ -26,17 +26,6 @@ from ._blocks import Layout, RowBlock
 from ._model import Side, Spec, solve_rows, training_values
 
 
-@dataclass(frozen=True)
-class TrainBlock:
-    """A row block's CSR with its stored training values (in the factor dtype)."""
-
-    lo: int
-    hi: int
-    indptr: NDArray[np.int64]
-    indices: NDArray[np.int32]
-    values: NDArray[Any]
-
-
 def hold(value: Any) -> Any:
     """A task whose result is its argument (so the argument lives in the task graph and a
     lost copy is rebuilt from it)."""
@@ -51,35 +40,36 @@ def item(pair: Any, index: int) -> Any:
 
 
 def rating_partials(block: RowBlock) -> NDArray[np.float64]:
-    if block.ratings is None:
+    if block.values is None:
         raise ValueError("the bias model needs ratings, but the dataset has no rating column")
-    return rating_sum_partials(block.indptr, block.ratings)
+    return rating_sum_partials(block.indptr, block.values)
 
 
 def item_biases(block: RowBlock, global_bias: float, damping: float) -> NDArray[np.float64]:
-    assert block.ratings is not None
-    return item_biases_of(block.indptr, block.ratings, global_bias, damping)
+    assert block.values is not None
+    return item_biases_of(block.indptr, block.values, global_bias, damping)
 
 
 def user_biases(
     block: RowBlock, global_bias: float, items: NDArray[np.float64], damping: float
 ) -> NDArray[np.float64]:
-    assert block.ratings is not None
-    return user_biases_of(block.indptr, block.indices, block.ratings, global_bias, items, damping)
+    assert block.values is not None
+    return user_biases_of(block.indptr, block.indices, block.values, global_bias, items, damping)
 
 
-def train_block(spec: Spec, side: Side, block: RowBlock, bias: BiasModel | None) -> TrainBlock:
-    values = training_values(spec, side, block.indptr, block.indices, block.ratings, block.lo, bias)
-    return TrainBlock(block.lo, block.hi, block.indptr, block.indices, values)
+def train_block(spec: Spec, side: Side, block: RowBlock, bias: BiasModel | None) -> RowBlock:
+    values = training_values(spec, side, block.indptr, block.indices, block.values, block.lo, bias)
+    return RowBlock(block.lo, block.hi, block.indptr, block.indices, values)
 
 
-def train_stats(block: TrainBlock) -> tuple[int, int, float]:
+def train_stats(block: RowBlock) -> tuple[int, int, float]:
     """(nnz, longest row, largest |value|) of a block."""
-    if len(block.values) == 0:
+    values = block.values
+    if values is None or len(values) == 0:
         return 0, 0, 0.0
     with np.errstate(over="ignore", invalid="ignore"):
-        largest = float(np.max(np.abs(block.values)))
-    return len(block.values), int(np.diff(block.indptr).max()), largest
+        largest = float(np.max(np.abs(values)))
+    return len(values), int(np.diff(block.indptr).max()), largest
 
 
 def seen_structure(block: RowBlock) -> tuple[int, int, NDArray[np.int64], NDArray[np.int32]]:
@@ -90,35 +80,43 @@ def seen_structure(block: RowBlock) -> tuple[int, int, NDArray[np.int64], NDArra
 
 
 @dataclass(frozen=True)
-class RoutedBlock:
-    """A train block whose column numbers index the fixed-side rows it receives: the
-    distinct columns it references, in order, gathered block by block of the fixed side."""
+class RoutedGroup:
+    """The row blocks one worker solves, with column numbers indexing the fixed-side rows
+    that worker receives: the distinct columns its blocks reference, in order, gathered
+    from each fixed block (``wanted[c]``: that block's local rows, its out-block)."""
 
-    block: TrainBlock
-    wanted: list[NDArray[np.int64]]  # per fixed block: its local rows this block needs
+    blocks: list[RowBlock]
+    wanted: list[NDArray[np.int64]]
 
 
-def route_plan(block: TrainBlock, fixed: Layout) -> RoutedBlock:
-    """The in-block (local column numbers) and, per fixed block, the out-block rows this
-    block reads (Spark MLlib's in/out-block plan, made once before the first epoch)."""
-    columns = np.unique(block.indices)
-    local = np.searchsorted(columns, block.indices).astype(np.int32)
-    owners = fixed.block_of(columns)
-    cuts = np.searchsorted(owners, np.arange(fixed.count + 1))
+def route_plan(fixed: Layout, *blocks: RowBlock) -> RoutedGroup:
+    """Spark MLlib's in/out-block plan for one worker's blocks, made once before the first
+    epoch: each fixed-side row a worker needs crosses the network once per half-epoch."""
+    columns = np.unique(np.concatenate([b.indices for b in blocks]))
+    routed = [
+        RowBlock(
+            b.lo, b.hi, b.indptr, np.searchsorted(columns, b.indices).astype(np.int32), b.values
+        )
+        for b in blocks
+    ]
+    cuts = np.searchsorted(fixed.block_of(columns), np.arange(fixed.count + 1))
     wanted = [
         (columns[cuts[c] : cuts[c + 1]] - fixed.bounds(c)[0]).astype(np.int64)
         for c in range(fixed.count)
     ]
-    routed = TrainBlock(block.lo, block.hi, block.indptr, local, block.values)
-    return RoutedBlock(routed, wanted)
+    return RoutedGroup(routed, wanted)
 
 
-def wanted_rows(plan: RoutedBlock, c: int) -> NDArray[np.int64]:
+def wanted_rows(plan: RoutedGroup, c: int) -> NDArray[np.int64]:
     return plan.wanted[c]
 
 
-def routed_train(plan: RoutedBlock) -> TrainBlock:
-    return plan.block
+def wanted_sizes(plan: RoutedGroup) -> list[int]:
+    return [len(w) for w in plan.wanted]
+
+
+def routed_block(plan: RoutedGroup, j: int) -> RowBlock:
+    return plan.blocks[j]
 
 
 def take_rows(factors: NDArray[Any], rows: NDArray[np.int64]) -> NDArray[Any]:
@@ -162,13 +160,14 @@ def concat_rows(*blocks: NDArray[Any]) -> NDArray[Any]:
 def solve_block(
     spec: Spec,
     side: Side,
-    block: TrainBlock,
+    block: RowBlock,
     left: NDArray[Any],
     right: NDArray[Any],
     gram: NDArray[Any] | None,
 ) -> tuple[NDArray[Any], NDArray[np.float64]]:
     """The block's new factors and the Σ‖Δrow‖² of each of its reduction blocks (one native
     call per reduction block, so each returns exactly that block's partial)."""
+    assert block.values is not None  # a training block always has its values
     new = left.copy()
     step = core.reduction_block_rows()
     n = block.hi - block.lo
@@ -189,21 +188,11 @@ def solve_block(
     return new, partials
 
 
-def solve_routed(
-    spec: Spec,
-    side: Side,
-    block: TrainBlock,
-    left: NDArray[Any],
-    gram: NDArray[Any] | None,
-    k: int,
-    *received: NDArray[Any],
-) -> tuple[NDArray[Any], NDArray[np.float64]]:
-    right = (
-        np.ascontiguousarray(np.concatenate(received))
-        if received
-        else np.zeros((0, k), dtype=left.dtype)
-    )
-    return solve_block(spec, side, block, left, right, gram)
+def received_rows(k: int, dtype: str, *received: NDArray[Any]) -> NDArray[Any]:
+    """The fixed-side rows a worker received, in column order (see :class:`RoutedGroup`)."""
+    if not received:
+        return np.zeros((0, k), dtype=dtype)
+    return np.ascontiguousarray(np.concatenate(received))
 
 
 # ---- batch recommendation and prediction ---------------------------------------------------

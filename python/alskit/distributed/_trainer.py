@@ -35,6 +35,7 @@ from ._model import (
     check_values,
     delta_norm,
     finish_model,
+    initial_block,
     needs_gram,
     recommend_blocks,
 )
@@ -59,10 +60,27 @@ class _Side:
     name: Side
     layout: Layout
     rows: list[Any]  # futures of RowBlock
-    train: list[Any] = field(default_factory=list)  # futures of TrainBlock
+    train: list[Any] = field(default_factory=list)  # futures of RowBlock
     factors: list[Any] = field(default_factory=list)  # futures of factor blocks
-    routed: list[Any] = field(default_factory=list)  # futures of RoutedBlock's TrainBlock
-    wanted: dict[tuple[int, int], Any] = field(default_factory=dict)  # (b, c) -> rows future
+    owners: list[int] = field(default_factory=list)  # worker (index) holding each block
+    routed: list[Any] = field(default_factory=list)  # futures of the routed RowBlocks
+    wanted: dict[tuple[int, int], Any] = field(default_factory=dict)  # (worker, c) -> rows
+    sizes: dict[tuple[int, int], int] = field(default_factory=dict)  # (worker, c) -> count
+
+    def place(self, workers: int) -> None:
+        """Contiguous ranges of blocks per worker (before the blocks' sizes are known)."""
+        self.owners = [b * workers // self.layout.count for b in range(self.layout.count)]
+
+    def balance(self, workers: int, nnz: list[int]) -> None:
+        """Blocks to workers by interactions, largest first to the least loaded (so the
+        slowest worker, which sets the half-epoch's time, has as little as possible)."""
+        load = [0] * workers
+        owners = [0] * len(nnz)
+        for b in sorted(range(len(nnz)), key=lambda b: (-nnz[b], b)):
+            w = min(range(workers), key=lambda w: (load[w], w))
+            owners[b] = w
+            load[w] += nnz[b] + 1
+        self.owners = owners
 
 
 class DaskTrainer:
@@ -74,7 +92,8 @@ class DaskTrainer:
     workers and blocks — and leaves it an ordinary trained scorer. ``data`` is a local
     :class:`~alskit.data.Dataset` or a Dask DataFrame of (user, item[, rating]) rows.
 
-    ``blocks``: row blocks per side (default two per worker; each a multiple of 4096 rows).
+    ``blocks``: row blocks per side (default four per worker; each a multiple of 4096 rows,
+    placed to balance the interactions per worker).
     ``mode``: ``"broadcast"`` ships the whole fixed side to every worker each half-epoch,
     ``"routed"`` ships each block only the fixed rows it references (planned once);
     ``"auto"`` broadcasts when the larger factor matrix fits ``memory_budget`` bytes per
@@ -111,21 +130,26 @@ class DaskTrainer:
         self.on_epoch = on_epoch
         self.columns = (user_col, item_col, rating_col)
         self.stats = RunStats()
+        self.worker_timeout = 300.0  # seconds to wait for a worker when there is none
 
     # ---- helpers -----------------------------------------------------------------------
 
     def _workers(self) -> list[str]:
         workers = sorted(self.client.scheduler_info()["workers"])
-        if not workers:
-            raise RuntimeError("the Dask cluster has no workers")
+        if not workers:  # e.g. the only worker is being restarted: wait for one
+            self.client.wait_for_workers(1, timeout=self.worker_timeout)
+            workers = sorted(self.client.scheduler_info()["workers"])
         self._current = workers
         return workers
 
-    def _owner(self, b: int, count: int) -> str:
-        """The worker that holds block ``b`` of ``count`` (contiguous ranges per worker); a
-        task placed there may still run elsewhere (after a worker is lost)."""
+    def _owner(self, side: _Side, b: int) -> str:
+        """The worker that holds block ``b`` of ``side``; a task placed there may still run
+        elsewhere (after a worker is lost)."""
+        return self._at(side.owners[b])
+
+    def _at(self, w: int) -> str:
         workers: list[str] = self._current
-        return workers[b * len(workers) // count]
+        return workers[w % len(workers)]
 
     def _submit(self, fn: Callable[..., Any], *args: Any, at: str | None = None) -> Any:
         kwargs: dict[str, Any] = {"key": f"alskit-{fn.__name__}-{self._run}-{self._seq}"}
@@ -153,6 +177,11 @@ class DaskTrainer:
             raise TypeError(f"options must be TrainingOptions, got {type(options).__name__}")
         if model.trained_epochs > 0 and not options.retrain:
             return model
+        if options.resume:
+            raise ValueError(
+                "DaskTrainer does not continue a model's own factors (options.resume); give it "
+                "a checkpoint_dir: a later run resumes from the last epoch written there"
+            )
         rng = options.random_generator()
         self._run = uuid.uuid4().hex[:8]
         self._seq = 0
@@ -165,7 +194,7 @@ class DaskTrainer:
         bias_f = None if bias is None else self.client.scatter(bias, broadcast=True)
         for s in (user_side, item_side):
             s.train = [
-                self._submit(t.train_block, spec, s.name, r, bias_f, at=self._owner(b, len(s.rows)))
+                self._submit(t.train_block, spec, s.name, r, bias_f, at=self._owner(s, b))
                 for b, r in enumerate(s.rows)
             ]
         stats = self.client.gather(
@@ -173,6 +202,8 @@ class DaskTrainer:
         )
         nnz = sum(st[0] for st in stats[: len(user_side.train)])
         check_values(spec, max(st[2] for st in stats), max(st[1] for st in stats))
+        user_side.balance(len(self._current), [st[0] for st in stats[: len(user_side.train)]])
+        item_side.balance(len(self._current), [st[0] for st in stats[len(user_side.train) :]])
 
         fixed_bytes = max(users.size, items.size) * spec.k * spec.dtype.itemsize
         mode = self.mode
@@ -212,7 +243,7 @@ class DaskTrainer:
 
     def _blocks_of(self, data: Any) -> tuple[Vocabulary, Vocabulary, _Side, _Side]:
         workers = self._workers()
-        count = self.blocks if self.blocks is not None else 2 * len(workers)
+        count = self.blocks if self.blocks is not None else 4 * len(workers)
         if hasattr(data, "to_delayed") and hasattr(data, "npartitions"):
             return self._frame_blocks(data, count)
         from ..als._base import _as_dataset
@@ -220,12 +251,15 @@ class DaskTrainer:
         ds: Dataset = _as_dataset(data)
         ul, il = Layout.of(ds.user_count, count), Layout.of(ds.item_count, count)
         ub, ib = dataset_blocks(ds, ul, il)
-        user_side = _Side("user", ul, [self._hold(b, ul.count, r) for b, r in enumerate(ub)])
-        item_side = _Side("item", il, [self._hold(b, il.count, r) for b, r in enumerate(ib)])
-        return ds.users, ds.items, user_side, item_side
-
-    def _hold(self, b: int, count: int, block: RowBlock) -> Any:
-        return self._submit(t.hold, block, at=self._owner(b, count))
+        sides = []
+        for name, layout, blocks in (("user", ul, ub), ("item", il, ib)):
+            side = _Side(name, layout, [])  # type: ignore[arg-type]
+            side.place(len(self._current))
+            side.rows = [
+                self._submit(t.hold, r, at=self._owner(side, b)) for b, r in enumerate(blocks)
+            ]
+            sides.append(side)
+        return ds.users, ds.items, sides[0], sides[1]
 
     def _frame_blocks(self, frame: Any, count: int) -> tuple[Vocabulary, Vocabulary, _Side, _Side]:
         cols = find_columns([str(c) for c in frame.columns], *self.columns)
@@ -246,14 +280,15 @@ class DaskTrainer:
         ]
         sides = []
         for side_index, (name, layout) in enumerate((("user", ul), ("item", il))):
-            rows = []
+            side = _Side(name, layout, [])  # type: ignore[arg-type]
+            side.place(len(self._current))
             for b in range(layout.count):
-                at = self._owner(b, layout.count)
+                at = self._owner(side, b)
                 pieces = [self._submit(piece, s, side_index, b, at=at) for s in split]
-                rows.append(
+                side.rows.append(
                     self._submit(assemble_block, name, *layout.bounds(b), uv, iv, *pieces, at=at)
                 )
-            sides.append(_Side(name, layout, rows))  # type: ignore[arg-type]
+            sides.append(side)
         return users, items, sides[0], sides[1]
 
     def _bias(self, spec: Spec, user_side: _Side, item_side: _Side, items: Vocabulary) -> BiasModel:
@@ -289,7 +324,7 @@ class DaskTrainer:
         if manifest is not None and manifest.get("fingerprint") == fp:
             for s in (user_side, item_side):
                 s.factors = [
-                    self._submit(t.read_array, path, at=self._owner(b, s.layout.count))
+                    self._submit(t.read_array, path, at=self._owner(s, b))
                     for b, path in enumerate(manifest[s.name])
                 ]
             self._resume_files = list(manifest["user"]) + list(manifest["item"])
@@ -300,46 +335,48 @@ class DaskTrainer:
             s.factors = []
             for b in range(s.layout.count):
                 lo, hi = s.layout.bounds(b)
-                pair = self._submit(
-                    _initial, spec, hi - lo, state, at=self._owner(b, s.layout.count)
-                )
+                pair = self._submit(initial_block, spec, hi - lo, state, at=self._owner(s, b))
                 s.factors.append(self._submit(t.item, pair, 0))
                 state = self._submit(t.item, pair, 1)
         rng.bit_generator.state = state.result()  # the caller's generator advances as locally
         return 0
 
+    def _groups(self, side: _Side) -> dict[int, list[int]]:
+        """Each worker's blocks of ``side``."""
+        groups: dict[int, list[int]] = {}
+        for b, w in enumerate(side.owners):
+            groups.setdefault(w, []).append(b)
+        return groups
+
     def _plan_routes(self, side: _Side, fixed: _Side) -> None:
-        plans = [
-            self._submit(t.route_plan, tb, fixed.layout, at=self._owner(b, side.layout.count))
-            for b, tb in enumerate(side.train)
-        ]
-        side.routed = [self._submit(t.routed_train, p) for p in plans]
-        side.wanted = {}
-        sizes = self.client.gather([self._submit(_sizes, p) for p in plans])
-        for b, p in enumerate(plans):
-            for c in range(fixed.layout.count):
-                if sizes[b][c] > 0:
-                    side.wanted[(b, c)] = self._submit(t.wanted_rows, p, c)
-        self._route_sizes = getattr(self, "_route_sizes", {})
-        self._route_sizes[side.name] = sizes
+        """Per worker: its blocks with local column numbers, and which rows of each fixed
+        block it needs (planned once; only the non-empty transfers become tasks)."""
+        side.routed = [None] * side.layout.count
+        side.wanted, side.sizes = {}, {}
+        for w, blocks in self._groups(side).items():
+            at = self._at(w)
+            plan = self._submit(t.route_plan, fixed.layout, *[side.train[b] for b in blocks], at=at)
+            for j, b in enumerate(blocks):
+                side.routed[b] = self._submit(t.routed_block, plan, j, at=at)
+            for c, size in enumerate(self._submit(t.wanted_sizes, plan, at=at).result()):
+                if size > 0:
+                    side.sizes[(w, c)] = size
+                    side.wanted[(w, c)] = self._submit(t.wanted_rows, plan, c, at=at)
 
     def _record_bytes(self, spec: Spec, mode: str, user_side: _Side, item_side: _Side) -> None:
+        """Bytes of fixed-side rows that cross between workers in each half-epoch."""
         row = spec.k * spec.dtype.itemsize
         for side, fixed in ((user_side, item_side), (item_side, user_side)):
-            owners_s = {self._owner(b, side.layout.count) for b in range(side.layout.count)}
             moved = 0
-            if mode == "broadcast":
-                for w in owners_s:
-                    for c in range(fixed.layout.count):
-                        if self._owner(c, fixed.layout.count) != w:
-                            lo, hi = fixed.layout.bounds(c)
-                            moved += (hi - lo) * row
-            else:
-                sizes = self._route_sizes[side.name]
-                for b in range(side.layout.count):
-                    for c in range(fixed.layout.count):
-                        if self._owner(b, side.layout.count) != self._owner(c, fixed.layout.count):
-                            moved += int(sizes[b][c]) * row
+            for w in self._groups(side):
+                for c in range(fixed.layout.count):
+                    if fixed.owners[c] == w:
+                        continue
+                    if mode == "broadcast":
+                        lo, hi = fixed.layout.bounds(c)
+                        moved += (hi - lo) * row
+                    else:
+                        moved += side.sizes.get((w, c), 0) * row
             self.stats.bytes_per_half_epoch[side.name] = moved
 
     def _half(
@@ -352,60 +389,36 @@ class DaskTrainer:
         if needs_gram(spec):
             total = None
             for c, f in enumerate(fixed.factors):
-                at = self._owner(c, fixed.layout.count)
-                total = self._submit(
-                    t.add_partials, total, self._submit(t.gram_partials, f, at=at), at=at
-                )
+                at = self._owner(fixed, c)
+                partials = self._submit(t.gram_partials, f, at=at)
+                total = self._submit(t.add_partials, total, partials, at=at)
             gram = self._submit(t.finish_gram, total, spec.reg(side.name))
-        results = []
-        if mode == "broadcast":
-            full: dict[str, Any] = {}
-            for b in range(side.layout.count):
-                at = self._owner(b, side.layout.count)
-                if at not in full:
-                    full[at] = self._submit(t.concat_rows, *fixed.factors, at=at)
-            for b in range(side.layout.count):
-                at = self._owner(b, side.layout.count)
-                results.append(
-                    self._submit(
-                        t.solve_block,
-                        spec,
-                        side.name,
-                        side.train[b],
-                        side.factors[b],
-                        full[at],
-                        gram,
-                        at=at,
-                    )
-                )
-        else:
-            for b in range(side.layout.count):
-                at = self._owner(b, side.layout.count)
+        results: list[Any] = [None] * side.layout.count
+        for w, blocks in self._groups(side).items():
+            at = self._at(w)
+            if mode == "broadcast":
+                right = self._submit(t.concat_rows, *fixed.factors, at=at)
+                train = side.train
+            else:
                 received = [
                     self._submit(
-                        t.take_rows,
-                        fixed.factors[c],
-                        side.wanted[(b, c)],
-                        at=self._owner(c, fixed.layout.count),
+                        t.take_rows, fixed.factors[c], side.wanted[(w, c)], at=self._owner(fixed, c)
                     )
                     for c in range(fixed.layout.count)
-                    if (b, c) in side.wanted
+                    if (w, c) in side.wanted
                 ]
-                results.append(
-                    self._submit(
-                        t.solve_routed,
-                        spec,
-                        side.name,
-                        side.routed[b],
-                        side.factors[b],
-                        gram,
-                        spec.k,
-                        *received,
-                        at=at,
-                    )
+                right = self._submit(t.received_rows, spec.k, spec.dtype.str, *received, at=at)
+                train = side.routed
+            for b in blocks:
+                results[b] = self._submit(
+                    t.solve_block, spec, side.name, train[b], side.factors[b], right, gram, at=at
                 )
-        factors = [self._submit(t.item, r, 0) for r in results]
-        deltas = [self._submit(t.item, r, 1) for r in results]
+        factors = [
+            self._submit(t.item, r, 0, at=self._owner(side, b)) for b, r in enumerate(results)
+        ]
+        deltas = [
+            self._submit(t.item, r, 1, at=self._owner(side, b)) for b, r in enumerate(results)
+        ]
         return factors, deltas
 
     def _collect(self, side: _Side, spec: Spec) -> NDArray[Any]:
@@ -510,7 +523,7 @@ class DaskTrainer:
             ]
             written[s.name] = self.client.gather(
                 [
-                    self._submit(t.write_array, p, f, at=self._owner(b, s.layout.count))
+                    self._submit(t.write_array, p, f, at=self._owner(s, b))
                     for b, (p, f) in enumerate(zip(paths, s.factors, strict=True))
                 ]
             )
@@ -524,13 +537,3 @@ class DaskTrainer:
 
 def _nnz(block: RowBlock) -> int:
     return block.nnz
-
-
-def _sizes(plan: t.RoutedBlock) -> list[int]:
-    return [len(w) for w in plan.wanted]
-
-
-def _initial(spec: Spec, nrows: int, state: Any) -> tuple[NDArray[Any], Any]:
-    from ._model import initial_block
-
-    return initial_block(spec, nrows, state)
