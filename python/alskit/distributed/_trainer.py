@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -255,9 +256,12 @@ class DaskTrainer:
         for name, layout, blocks in (("user", ul, ub), ("item", il, ib)):
             side = _Side(name, layout, [])  # type: ignore[arg-type]
             side.place(len(self._current))
-            side.rows = [
-                self._submit(t.hold, r, at=self._owner(side, b)) for b, r in enumerate(blocks)
-            ]
+            with warnings.catch_warnings():
+                # Each block travels in its task on purpose: a lost copy is rebuilt from it.
+                warnings.filterwarnings("ignore", "(Large object|Sending large graph)", UserWarning)
+                side.rows = [
+                    self._submit(t.hold, r, at=self._owner(side, b)) for b, r in enumerate(blocks)
+                ]
             sides.append(side)
         return ds.users, ds.items, sides[0], sides[1]
 
@@ -336,8 +340,8 @@ class DaskTrainer:
             for b in range(s.layout.count):
                 lo, hi = s.layout.bounds(b)
                 pair = self._submit(initial_block, spec, hi - lo, state, at=self._owner(s, b))
-                s.factors.append(self._submit(t.item, pair, 0))
-                state = self._submit(t.item, pair, 1)
+                s.factors.append(self._submit(t.item, pair, 0, at=self._owner(s, b)))
+                state = self._submit(t.item, pair, 1, at=self._owner(s, b))
         rng.bit_generator.state = state.result()  # the caller's generator advances as locally
         return 0
 
