@@ -194,6 +194,10 @@ class DaskTrainer:
         bias = self._bias(spec, user_side, item_side, items) if spec.explicit else None
         bias_f = None if bias is None else self.client.scatter(bias, broadcast=True)
         for s in (user_side, item_side):
+            s.balance(
+                len(self._current), self.client.gather([self._submit(_nnz, r) for r in s.rows])
+            )
+        for s in (user_side, item_side):
             s.train = [
                 self._submit(t.train_block, spec, s.name, r, bias_f, at=self._owner(s, b))
                 for b, r in enumerate(s.rows)
@@ -203,8 +207,6 @@ class DaskTrainer:
         )
         nnz = sum(st[0] for st in stats[: len(user_side.train)])
         check_values(spec, max(st[2] for st in stats), max(st[1] for st in stats))
-        user_side.balance(len(self._current), [st[0] for st in stats[: len(user_side.train)]])
-        item_side.balance(len(self._current), [st[0] for st in stats[len(user_side.train) :]])
 
         fixed_bytes = max(users.size, items.size) * spec.k * spec.dtype.itemsize
         mode = self.mode
