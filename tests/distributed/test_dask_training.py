@@ -98,3 +98,10 @@ def test_retrain_false_keeps_a_trained_model(client2: Any, ratings: Any) -> None
     before = model.item_features_.copy()
     DaskTrainer(client2).train(model, ratings, TrainingOptions(rng=9, retrain=False))
     np.testing.assert_array_equal(model.item_features_, before)
+
+
+def test_resume_option_points_to_checkpoints(client2: Any, ratings: Any) -> None:
+    model = ImplicitMFScorer(embedding_size=4, epochs=1)
+    with pytest.raises(ValueError, match="checkpoint_dir"):
+        DaskTrainer(client2).train(model, ratings, TrainingOptions(rng=1, resume=True))
+    assert model.trained_epochs == 0
