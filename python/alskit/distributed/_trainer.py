@@ -101,7 +101,9 @@ class DaskTrainer:
     worker (default a quarter of the smallest worker's memory limit). ``checkpoint_dir``
     (a directory every worker and the client can write): each epoch's factors are written
     there atomically, and a later run with the same model, data and layout resumes from the
-    last complete epoch. ``on_epoch(epoch, metrics)`` is called after each epoch.
+    last complete epoch (the default ``blocks`` follows the worker count: pass it explicitly
+    to resume on a cluster of another size). ``on_epoch(epoch, metrics)`` is called after
+    each epoch.
     """
 
     def __init__(
