@@ -451,6 +451,10 @@ PYBIND11_MODULE(ALSKIT_MODULE_NAME, m) {
         }
     });
 
+    m.def(
+        "reduction_block_rows", [] { return static_cast<long>(core::reduction_block_rows); },
+        "Rows per block of the blocked reductions (gram, the half-epochs' sum of squared "
+        "row changes).");
     m.def("openmp_enabled", &core::openmp_enabled, "Whether the kernels were built with OpenMP.");
     m.def("max_threads", &core::max_threads, "Threads a kernel uses when threads=0.");
     m.def("enter_fork_child_mode", &core::enter_fork_child_mode,

@@ -9,6 +9,7 @@ from typing import Any, Literal, TypeAlias
 import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
+from ._native import core
 from .data import Dataset, ItemList, Vocabulary
 
 Damping: TypeAlias = float | dict[Literal["user", "item"], float]
@@ -31,18 +32,73 @@ def damping_pair(damping: Damping | tuple[float, float]) -> tuple[float, float]:
     return pair
 
 
-_CHUNK = 1 << 20  # interactions per step in whole-dataset passes: bounds temporary memory
-
-
-def _chunked_bincount(
-    keys: NDArray[np.integer[Any]], size: int, weights: Callable[[slice], NDArray[np.float64]]
+def row_sums(
+    indptr: NDArray[np.integer[Any]], values: Callable[[slice], NDArray[np.float64]]
 ) -> NDArray[np.float64]:
-    """Σ weights per key, with the weights computed chunk by chunk."""
-    total = np.zeros(size)
-    for lo in range(0, len(keys), _CHUNK):
-        s = slice(lo, lo + _CHUNK)
-        total += np.bincount(keys[s], weights=weights(s), minlength=size)
-    return total
+    """Σ of each CSR row's values, added in entry order (``values(s)`` gives the entries of
+    the slice ``s``). Rows go block by block of ``reduction_block_rows`` (bounded temporary
+    memory); a row's sum depends only on its own entries, so any split of the rows into
+    blocks gives the same bits."""
+    n = len(indptr) - 1
+    out = np.empty(n)
+    step = core.reduction_block_rows()
+    for lo in range(0, n, step):
+        hi = min(n, lo + step)
+        rows = np.repeat(np.arange(hi - lo), np.diff(indptr[lo : hi + 1]))
+        # bincount adds each row's weights in order: a sequential, reproducible sum.
+        out[lo:hi] = np.bincount(
+            rows, weights=values(slice(int(indptr[lo]), int(indptr[hi]))), minlength=hi - lo
+        )
+    return out
+
+
+def block_partials(per_row: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Sequential sums of ``per_row`` within blocks of ``reduction_block_rows`` rows: summed
+    in order with :func:`ordered_total`, the partials of row blocks aligned to that size give
+    the whole matrix's total bit for bit (the half-epochs' Σ‖Δ‖² and the Gram use the same
+    blocks)."""
+    blocks = np.arange(len(per_row)) // core.reduction_block_rows()
+    sums = np.bincount(blocks, weights=per_row, minlength=int(blocks[-1]) + 1 if len(blocks) else 0)
+    return sums.astype(np.float64, copy=False)
+
+
+def ordered_total(partials: NDArray[np.float64]) -> float:
+    """Σ partials, added in order."""
+    return float(np.bincount(np.zeros(len(partials), np.intp), weights=partials, minlength=1)[0])
+
+
+def rating_sum_partials(
+    indptr: NDArray[np.integer[Any]], ratings: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Block partials of Σ ratings over user-major rows (for the global mean)."""
+    return block_partials(row_sums(indptr, lambda s: ratings[s]))
+
+
+def item_biases_of(
+    indptr: NDArray[np.integer[Any]],
+    ratings: NDArray[np.float64],
+    global_bias: float,
+    damping: float,
+) -> NDArray[np.float64]:
+    """b_i = Σ(r − b_g)/(|R_i| + β_i) for the rows of an item-major CSR (entries by user)."""
+    sums = row_sums(indptr, lambda s: ratings[s] - global_bias)
+    return _damped_mean(sums, np.diff(indptr).astype(np.float64), damping)
+
+
+def user_biases_of(
+    indptr: NDArray[np.integer[Any]],
+    item_nums: NDArray[np.integer[Any]],
+    ratings: NDArray[np.float64],
+    global_bias: float,
+    item_biases: NDArray[np.float64],
+    damping: float,
+) -> NDArray[np.float64]:
+    """b_u = Σ(r − b_g − b_i)/(|R_u| + β_u) for the rows of a user-major CSR."""
+    sums = row_sums(indptr, lambda s: ratings[s] - global_bias - item_biases[item_nums[s]])
+    return _damped_mean(sums, np.diff(indptr).astype(np.float64), damping)
+
+
+_CHUNK = 1 << 20  # interactions per step of the residuals: bounds temporary memory
 
 
 def _damped_mean(
@@ -74,16 +130,17 @@ class BiasModel:
         if ratings is None:
             raise ValueError("the bias model needs ratings, but the dataset has no rating column")
         beta_user, beta_item = damping_pair(damping)
-        users, items = data.user_nums, data.item_nums
-        global_bias = float(ratings.mean())
-        item_counts = np.bincount(items, minlength=data.item_count).astype(np.float64)
-        item_sums = _chunked_bincount(items, data.item_count, lambda s: ratings[s] - global_bias)
-        item_biases = _damped_mean(item_sums, item_counts, beta_item)
-        user_counts = np.bincount(users, minlength=data.user_count).astype(np.float64)
-        user_sums = _chunked_bincount(
-            users, data.user_count, lambda s: ratings[s] - global_bias - item_biases[items[s]]
+        # Every sum runs over CSR rows in a fixed order (row_sums, block_partials), so row
+        # blocks on Dask workers (alskit.distributed) reproduce these biases bit for bit.
+        ui = data.interaction_matrix(None)
+        iu_indptr, _, iu_ratings = core.transpose_csr(
+            ui.indptr, ui.indices, np.ascontiguousarray(ratings, np.float64), data.item_count
         )
-        user_biases = _damped_mean(user_sums, user_counts, beta_user)
+        global_bias = ordered_total(rating_sum_partials(ui.indptr, ratings)) / len(ratings)
+        item_biases = item_biases_of(iu_indptr, iu_ratings, global_bias, beta_item)
+        user_biases = user_biases_of(
+            ui.indptr, ui.indices, ratings, global_bias, item_biases, beta_user
+        )
         return cls((beta_user, beta_item), global_bias, user_biases, item_biases, data.items)
 
     def residuals(

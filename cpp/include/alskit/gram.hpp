@@ -9,11 +9,12 @@
 
 namespace alskit {
 
-/// Rows are split into fixed blocks whose partial Gram matrices are computed in parallel and
-/// added in block order, so the result is bit-identical for any thread count.
+/// Rows are split into blocks of reduction_block_rows whose partial Gram matrices are computed
+/// in parallel and added in block order, so the result is bit-identical for any thread count
+/// (and for row blocks aligned to that size, summing their block partials in order).
 template <class Scalar>
 SquareMatrix<Scalar> gram(ConstMatrixMap<Scalar> factors, Scalar reg, int requested_threads) {
-    constexpr Index block_rows = 4096;
+    constexpr Index block_rows = reduction_block_rows;
     const Index k = factors.cols();
     const Index blocks = (factors.rows() + block_rows - 1) / block_rows;
     std::vector<SquareMatrix<Scalar>> partial(static_cast<std::size_t>(blocks));

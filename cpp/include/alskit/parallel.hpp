@@ -129,10 +129,24 @@ void parallel_rows(Index nrows, int requested_threads, Body body, Finish finish,
     errors.rethrow();
 }
 
-/// Sum in index order, so the total never depends on which thread computed which term.
+/// Rows per block of the blocked reductions (Gram matrices, Σ‖Δ‖²): a reduction sums within
+/// each block of this many rows in order, then the block sums in block order. The value is
+/// part of the results' bits: row blocks aligned to it (alskit.distributed's) reproduce a
+/// whole-matrix reduction exactly by summing their block partials in the same order.
+constexpr Index reduction_block_rows = 4096;
+
+/// Σ terms in index order within blocks of reduction_block_rows, then the block sums in
+/// order: the total never depends on which thread computed which term, and equals the
+/// ordered sum of the block totals of any block-aligned split of the terms.
 inline double ordered_sum(const std::vector<double>& terms) {
     double total = 0.0;
-    for (double t : terms) total += t;
+    const std::size_t block = static_cast<std::size_t>(reduction_block_rows);
+    for (std::size_t lo = 0; lo < terms.size(); lo += block) {
+        const std::size_t hi = std::min(terms.size(), lo + block);
+        double partial = 0.0;
+        for (std::size_t i = lo; i < hi; ++i) partial += terms[i];
+        total += partial;
+    }
     return total;
 }
 

@@ -527,6 +527,11 @@ def _check_value_range(train: TrainingData, dtype: np.dtype[Any]) -> None:
     with np.errstate(over="ignore", invalid="ignore"):
         largest = float(np.max(np.abs(values)))
     longest = max(int(train.ui_rates.row_lengths().max()), int(train.iu_rates.row_lengths().max()))
+    check_value_limits(largest, longest, dtype)
+
+
+def check_value_limits(largest: float, longest: int, dtype: np.dtype[Any]) -> None:
+    """The check of :func:`_check_value_range` from the largest |value| and longest row."""
     limit = math.sqrt(float(np.finfo(dtype).max)) / 4
     if not math.isfinite(largest) or largest * longest > limit:
         raise ValueError(

@@ -1,0 +1,205 @@
+"""alskit on Dask against alskit on one machine, on MovieLens-20M-shaped synthetic data.
+
+The data (``alskit.synthetic``, shape ``ml20m``) is written as 16 Parquet partitions; each
+measurement runs in its own process so that its memory is its own:
+
+- local: ``Dataset`` from the Parquet files, ``model.train`` on 2 threads;
+- dask (broadcast and routed): a ``LocalCluster`` of 2 worker processes × 1 thread, the
+  client reading the partitions with ``dd.read_parquet`` (it never loads the interactions).
+
+Printed per scorer: median seconds per epoch (epochs after the first; the first includes no
+setup in either path, but the median is used anyway), the ratio dask / local, bytes that
+crossed between workers per half-epoch (measured from the workers' transfer counters, and
+as planned by the trainer), and the client's peak resident memory over its resident size
+before training against the factor matrices. Spark MLlib is measured only if ``pyspark`` is
+importable.
+
+    flock /tmp/alskit-cpu.lock python bench/dask_scaling.py --k 64 --epochs 4
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+MB = 1024.0 * 1024.0
+
+
+def write_parts(directory: Path, parts: int, shape: str) -> None:
+    import pandas as pd
+
+    from alskit.synthetic import generate
+
+    data = generate(shape, kind="explicit", seed=1)
+    frame = pd.DataFrame(
+        {
+            "user_id": data.users.ids(data.user_nums),
+            "item_id": data.items.ids(data.item_nums),
+            "rating": data.ratings,
+        }
+    )
+    # Partitions of shuffled rows: each holds users and items of every block.
+    order = np.random.default_rng(0).permutation(len(frame))
+    for p, rows in enumerate(np.array_split(order, parts)):
+        frame.iloc[np.sort(rows)].to_parquet(directory / f"part-{p:02d}.parquet", index=False)
+
+
+def make_model(kind: str, k: int, epochs: int) -> Any:
+    from alskit.als import BiasedMFScorer, ImplicitMFScorer
+
+    if kind == "explicit":
+        return BiasedMFScorer(embedding_size=k, epochs=epochs)
+    return ImplicitMFScorer(embedding_size=k, epochs=epochs)
+
+
+def run_local(directory: Path, kind: str, k: int, epochs: int) -> dict[str, Any]:
+    import pandas as pd
+
+    from alskit.data import Dataset
+    from alskit.training import TrainingOptions
+
+    frame = pd.concat([pd.read_parquet(p) for p in sorted(directory.glob("*.parquet"))])
+    data = Dataset.from_interactions_df(frame)
+    del frame
+    model = make_model(kind, k, epochs)
+    times = []
+    start = time.perf_counter()
+    for _ in model.training_loop(data, TrainingOptions(rng=42, threads=2)):
+        now = time.perf_counter()
+        times.append(now - start)
+        start = now
+    return {"epoch_seconds": times}
+
+
+def run_dask(directory: Path, kind: str, k: int, epochs: int, mode: str) -> dict[str, Any]:
+    import dask.dataframe as dd
+
+    import distributed
+    from alskit.distributed import DaskTrainer
+    from alskit.training import TrainingOptions
+    from memory import PeakSampler, rss
+
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        data = dd.read_parquet(str(directory))
+        times: list[float] = []
+        moved: list[int] = []
+        marks = [time.perf_counter(), 0.0]
+
+        def sent() -> int:
+            counts = client.run(lambda dask_worker: dask_worker.transfer_outgoing_bytes_total)
+            return int(sum(counts.values()))
+
+        marks[1] = 0.0
+
+        def on_epoch(epoch: int, metrics: dict[str, float]) -> None:
+            now = time.perf_counter()
+            times.append(now - marks[0])
+            total = sent()
+            moved.append(total - int(marks[1]))
+            marks[1] = total
+            marks[0] = time.perf_counter()
+
+        trainer = DaskTrainer(client, mode=mode, on_epoch=on_epoch)  # type: ignore[arg-type]
+        base = rss()
+        with PeakSampler() as peak:
+            marks[0] = time.perf_counter()
+            start = time.perf_counter()
+            model = trainer.train(make_model(kind, k, epochs), data, TrainingOptions(rng=42))
+            total_seconds = time.perf_counter() - start
+        factors = model.item_features_.nbytes + model.user_features_.nbytes
+        return {
+            "epoch_seconds": times[1:],  # the first epoch's time includes the data setup
+            "first_epoch_with_setup": times[0],
+            "total_seconds": total_seconds,
+            "bytes_measured_per_epoch": moved[1:],
+            "bytes_planned_per_half_epoch": trainer.stats.bytes_per_half_epoch,
+            "blocks": trainer.stats.blocks,
+            "client_rss_before_mb": base / MB,
+            "client_peak_increase_mb": (peak.peak - base) / MB,
+            "factors_mb": factors / MB,
+        }
+
+
+def child(args: argparse.Namespace) -> None:
+    directory = Path(args.data)
+    if args.run == "local":
+        out = run_local(directory, args.kind, args.k, args.epochs)
+    else:
+        out = run_dask(directory, args.kind, args.k, args.epochs, args.run)
+    print(json.dumps(out))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shape", default="ml20m")
+    parser.add_argument("--k", type=int, default=64)
+    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--parts", type=int, default=16)
+    parser.add_argument("--kinds", default="implicit,explicit")
+    parser.add_argument("--run", help=argparse.SUPPRESS)
+    parser.add_argument("--data", help=argparse.SUPPRESS)
+    parser.add_argument("--kind", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.run:
+        child(args)
+        return
+    try:
+        import pyspark  # noqa: F401
+
+        has_spark = True
+    except ImportError:
+        has_spark = False
+    with tempfile.TemporaryDirectory(prefix="alskit-dask-bench-") as tmp:
+        directory = Path(tmp)
+        t0 = time.perf_counter()
+        write_parts(directory, args.parts, args.shape)
+        seconds = time.perf_counter() - t0
+        print(f"data: {args.shape}, {args.parts} Parquet partitions ({seconds:.0f} s)")
+        for kind in args.kinds.split(","):
+            results = {}
+            for run in ("local", "broadcast", "routed"):
+                cmd = [sys.executable, __file__, "--run", run, "--data", str(directory)]
+                cmd += ["--kind", kind, "--k", str(args.k), "--epochs", str(args.epochs)]
+                env = dict(os.environ, PYTHONWARNINGS="ignore")
+                proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+                if proc.returncode != 0:
+                    raise SystemExit(f"{run} failed:\n{proc.stderr[-3000:]}")
+                results[run] = json.loads(proc.stdout.strip().splitlines()[-1])
+            local = statistics.median(results["local"]["epoch_seconds"])
+            print(f"\n{kind}, k={args.k}: local (2 threads) {local:.2f} s/epoch")
+            for run in ("broadcast", "routed"):
+                r = results[run]
+                med = statistics.median(r["epoch_seconds"])
+                measured = statistics.median(r["bytes_measured_per_epoch"]) / 2 / MB
+                planned = {s: b / MB for s, b in r["bytes_planned_per_half_epoch"].items()}
+                print(
+                    f"  dask {run:9s} {med:.2f} s/epoch = {med / local:.2f}x local "
+                    f"(first epoch with setup {r['first_epoch_with_setup']:.1f} s, "
+                    f"blocks {r['blocks']})\n"
+                    f"    moved per half-epoch: {measured:.1f} MB measured (mean of the "
+                    f"halves), planned user {planned['user']:.1f} MB / item "
+                    f"{planned['item']:.1f} MB\n"
+                    f"    client: {r['client_rss_before_mb']:.0f} MB before training, peak "
+                    f"+{r['client_peak_increase_mb']:.0f} MB (factors {r['factors_mb']:.0f} MB)"
+                )
+        if not has_spark:
+            print("\nSpark MLlib: pyspark is not installed, not measured")
+
+
+if __name__ == "__main__":
+    main()

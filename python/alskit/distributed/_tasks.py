@@ -1,0 +1,276 @@
+"""Functions that run on the Dask workers (module level, so they pickle by reference).
+
+Every function is pure: it never modifies its inputs (a lost result is recomputed from the
+same inputs and must come out the same), and its reductions run in the local training's
+order (block partials added in block order).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .._atomic import atomic_output
+from .._native import core
+from .._threads import blas_limited
+from ..bias import BiasModel, item_biases_of, rating_sum_partials, user_biases_of
+from ..data import Vocabulary
+from ..recommendations import Recommendations
+from ._blocks import Layout, RowBlock
+from ._model import Side, Spec, solve_rows, training_values
+
+
+def hold(value: Any) -> Any:
+    """A task whose result is its argument (so the argument lives in the task graph and a
+    lost copy is rebuilt from it)."""
+    return value
+
+
+def item(pair: Any, index: int) -> Any:
+    return pair[index]
+
+
+# ---- data preparation --------------------------------------------------------------------
+
+
+def rating_partials(block: RowBlock) -> NDArray[np.float64]:
+    if block.values is None:
+        raise ValueError("the bias model needs ratings, but the dataset has no rating column")
+    return rating_sum_partials(block.indptr, block.values)
+
+
+def item_biases(block: RowBlock, global_bias: float, damping: float) -> NDArray[np.float64]:
+    assert block.values is not None
+    return item_biases_of(block.indptr, block.values, global_bias, damping)
+
+
+def user_biases(
+    block: RowBlock, global_bias: float, items: NDArray[np.float64], damping: float
+) -> NDArray[np.float64]:
+    assert block.values is not None
+    return user_biases_of(block.indptr, block.indices, block.values, global_bias, items, damping)
+
+
+def train_block(spec: Spec, side: Side, block: RowBlock, bias: BiasModel | None) -> RowBlock:
+    values = training_values(spec, side, block.indptr, block.indices, block.values, block.lo, bias)
+    return RowBlock(block.lo, block.hi, block.indptr, block.indices, values)
+
+
+def train_stats(block: RowBlock) -> tuple[int, int, float]:
+    """(nnz, longest row, largest |value|) of a block."""
+    values = block.values
+    if values is None or len(values) == 0:
+        return 0, 0, 0.0
+    with np.errstate(over="ignore", invalid="ignore"):
+        largest = float(np.max(np.abs(values)))
+    return len(values), int(np.diff(block.indptr).max()), largest
+
+
+def seen_structure(block: RowBlock) -> tuple[int, int, NDArray[np.int64], NDArray[np.int32]]:
+    return block.lo, block.hi, block.indptr, block.indices
+
+
+# ---- routing (planned once) ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RoutedGroup:
+    """The row blocks one worker solves, with column numbers indexing the fixed-side rows
+    that worker receives: the distinct columns its blocks reference, in order, gathered
+    from each fixed block (``wanted[c]``: that block's local rows, its out-block)."""
+
+    blocks: list[RowBlock]
+    wanted: list[NDArray[np.int64]]
+
+
+def route_plan(fixed: Layout, *blocks: RowBlock) -> RoutedGroup:
+    """Spark MLlib's in/out-block plan for one worker's blocks, made once before the first
+    epoch: each fixed-side row a worker needs crosses the network once per half-epoch."""
+    columns = np.unique(np.concatenate([b.indices for b in blocks]))
+    routed = [
+        RowBlock(
+            b.lo, b.hi, b.indptr, np.searchsorted(columns, b.indices).astype(np.int32), b.values
+        )
+        for b in blocks
+    ]
+    cuts = np.searchsorted(fixed.block_of(columns), np.arange(fixed.count + 1))
+    wanted = [
+        (columns[cuts[c] : cuts[c + 1]] - fixed.bounds(c)[0]).astype(np.int64)
+        for c in range(fixed.count)
+    ]
+    return RoutedGroup(routed, wanted)
+
+
+def wanted_rows(plan: RoutedGroup, c: int) -> NDArray[np.int64]:
+    return plan.wanted[c]
+
+
+def wanted_sizes(plan: RoutedGroup) -> list[int]:
+    return [len(w) for w in plan.wanted]
+
+
+def routed_block(plan: RoutedGroup, j: int) -> RowBlock:
+    return plan.blocks[j]
+
+
+def take_rows(factors: NDArray[Any], rows: NDArray[np.int64]) -> NDArray[Any]:
+    return np.ascontiguousarray(factors[rows])
+
+
+# ---- one half-epoch ------------------------------------------------------------------------
+
+
+def gram_partials(factors: NDArray[Any]) -> list[NDArray[Any]]:
+    """The Gram partial of each reduction block of a fixed-side factor block."""
+    step = core.reduction_block_rows()
+    return [
+        core.gram(np.ascontiguousarray(factors[lo : lo + step]), 0.0, threads=1)
+        for lo in range(0, len(factors), step)
+    ]
+
+
+def add_partials(total: NDArray[Any] | None, partials: list[NDArray[Any]]) -> NDArray[Any]:
+    """The running Gram sum, continued with one block's partials in order."""
+    if total is None:
+        total = np.zeros_like(partials[0]) if partials else None
+    out = None if total is None else total.copy()
+    for g in partials:
+        assert out is not None
+        out += g
+    assert out is not None
+    return out
+
+
+def finish_gram(total: NDArray[Any], reg: float) -> NDArray[Any]:
+    out = total.copy()
+    out[np.diag_indices(len(out))] += out.dtype.type(reg)
+    return out
+
+
+def concat_rows(*blocks: NDArray[Any]) -> NDArray[Any]:
+    return np.ascontiguousarray(np.concatenate(blocks))
+
+
+def solve_block(
+    spec: Spec,
+    side: Side,
+    block: RowBlock,
+    left: NDArray[Any],
+    right: NDArray[Any],
+    gram: NDArray[Any] | None,
+) -> tuple[NDArray[Any], NDArray[np.float64]]:
+    """The block's new factors and the Σ‖Δrow‖² of each of its reduction blocks (one native
+    call per reduction block, so each returns exactly that block's partial)."""
+    assert block.values is not None  # a training block always has its values
+    new = left.copy()
+    step = core.reduction_block_rows()
+    n = block.hi - block.lo
+    partials = np.zeros((n + step - 1) // step)
+    for j, lo in enumerate(range(0, n, step)):
+        hi = min(n, lo + step)
+        a, b = int(block.indptr[lo]), int(block.indptr[hi])
+        partials[j] = solve_rows(
+            spec,
+            side,
+            np.ascontiguousarray(block.indptr[lo : hi + 1] - a),
+            block.indices[a:b],
+            block.values[a:b],
+            new[lo:hi],
+            right,
+            gram,
+        )
+    return new, partials
+
+
+def received_rows(k: int, dtype: str, *received: NDArray[Any]) -> NDArray[Any]:
+    """The fixed-side rows a worker received, in column order (see :class:`RoutedGroup`)."""
+    if not received:
+        return np.zeros((0, k), dtype=dtype)
+    return np.ascontiguousarray(np.concatenate(received))
+
+
+# ---- batch recommendation and prediction ---------------------------------------------------
+
+
+def top_n_frame(
+    shared: tuple[Any, ...],
+    ids: NDArray[Any],
+    factors: NDArray[Any],
+    indptr: NDArray[np.int64] | None,
+    indices: NDArray[np.int32] | None,
+    user_offsets: NDArray[Any] | None,
+) -> Any:
+    """One block of users' top-N lists as a (user_id, item_id, score, rank) frame."""
+    item_factors, n, item_offsets, items = shared
+    with blas_limited():
+        nums, scores = core.top_n(
+            factors,
+            item_factors,
+            n,
+            exclude_indptr=indptr,
+            exclude_indices=indices,
+            user_offsets=user_offsets,
+            item_offsets=item_offsets,
+            threads=1,
+        )
+    return Recommendations.from_matrix(ids, nums, scores, items).to_df()
+
+
+def top_n_meta(users: Vocabulary, items: Vocabulary, dtype: np.dtype[Any]) -> Any:
+    import pandas as pd
+
+    return pd.DataFrame(
+        {
+            "user_id": users.ids()[:0],
+            "item_id": items.ids()[:0],
+            "score": np.empty(0, dtype),
+            "rank": np.empty(0, np.int32),
+        }
+    )
+
+
+def predict_frame(part: Any, model: Any, user_col: str, item_col: str) -> Any:
+    scores = model.predict(part[user_col].to_numpy(), part[item_col].to_numpy(), threads=1)
+    return part.assign(score=scores)
+
+
+# ---- checkpoints ---------------------------------------------------------------------------
+
+
+def write_array(path: str, array: NDArray[Any]) -> str:
+    with atomic_output(path) as stream:
+        np.save(stream, array, allow_pickle=False)
+    return path
+
+
+def read_array(path: str) -> NDArray[Any]:
+    array: NDArray[Any] = np.load(path, allow_pickle=False)
+    return array
+
+
+def write_manifest(path: Path, manifest: dict[str, Any]) -> None:
+    with atomic_output(path) as stream:
+        stream.write(json.dumps(manifest, sort_keys=True).encode())
+
+
+def read_manifest(path: Path) -> dict[str, Any] | None:
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        return None
+    manifest: dict[str, Any] = json.loads(text)
+    return manifest
+
+
+def remove_files(paths: list[str]) -> None:
+    for p in paths:
+        try:
+            os.unlink(p)
+        except FileNotFoundError:
+            pass

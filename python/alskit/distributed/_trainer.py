@@ -1,0 +1,547 @@
+"""DaskTrainer: ALS training, batch recommendation and prediction on a Dask cluster."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..bias import BiasModel, damping_pair, ordered_total
+from ..data import CSRMatrix, Dataset, Vocabulary
+from ..data.matrix import indptr_dtype
+from ..progress import EpochProgress, progress_wanted
+from ..training import TrainingOptions
+from . import _tasks as t
+from ._blocks import (
+    Layout,
+    RowBlock,
+    assemble_block,
+    dataset_blocks,
+    distinct_ids,
+    find_columns,
+    piece,
+    split_partition,
+    vocabulary_of,
+)
+from ._model import (
+    Side,
+    Spec,
+    check_values,
+    delta_norm,
+    finish_model,
+    initial_block,
+    needs_gram,
+    recommend_blocks,
+)
+
+Mode = Literal["auto", "broadcast", "routed"]
+_MANIFEST = "checkpoint.json"
+
+
+@dataclass
+class RunStats:
+    """What the last training run did: the exchange mode, the planned bytes that cross
+    between workers per half-epoch (user half, item half), and the blocks per side."""
+
+    mode: str = ""
+    bytes_per_half_epoch: dict[str, int] = field(default_factory=dict)
+    blocks: dict[str, int] = field(default_factory=dict)
+    resumed_from: int = 0
+
+
+@dataclass
+class _Side:
+    name: Side
+    layout: Layout
+    rows: list[Any]  # futures of RowBlock
+    train: list[Any] = field(default_factory=list)  # futures of RowBlock
+    factors: list[Any] = field(default_factory=list)  # futures of factor blocks
+    owners: list[int] = field(default_factory=list)  # worker (index) holding each block
+    routed: list[Any] = field(default_factory=list)  # futures of the routed RowBlocks
+    wanted: dict[tuple[int, int], Any] = field(default_factory=dict)  # (worker, c) -> rows
+    sizes: dict[tuple[int, int], int] = field(default_factory=dict)  # (worker, c) -> count
+
+    def place(self, workers: int) -> None:
+        """Contiguous ranges of blocks per worker (before the blocks' sizes are known)."""
+        self.owners = [b * workers // self.layout.count for b in range(self.layout.count)]
+
+    def balance(self, workers: int, nnz: list[int]) -> None:
+        """Blocks to workers by interactions, largest first to the least loaded (so the
+        slowest worker, which sets the half-epoch's time, has as little as possible)."""
+        load = [0] * workers
+        owners = [0] * len(nnz)
+        for b in sorted(range(len(nnz)), key=lambda b: (-nnz[b], b)):
+            w = min(range(workers), key=lambda w: (load[w], w))
+            owners[b] = w
+            load[w] += nnz[b] + 1
+        self.owners = owners
+
+
+class DaskTrainer:
+    """Trains alskit's ALS scorers on a ``distributed.Client`` and serves them in batch.
+
+    ``trainer.train(model, data, options)`` trains ``model`` (a
+    :class:`~alskit.als.BiasedMFScorer` or :class:`~alskit.als.ImplicitMFScorer`) as
+    ``model.train(data, options)`` would — the same factors, bit for bit, for any number of
+    workers and blocks — and leaves it an ordinary trained scorer. ``data`` is a local
+    :class:`~alskit.data.Dataset` or a Dask DataFrame of (user, item[, rating]) rows.
+
+    ``blocks``: row blocks per side (default four per worker; each a multiple of 4096 rows,
+    placed to balance the interactions per worker).
+    ``mode``: ``"broadcast"`` ships the whole fixed side to every worker each half-epoch,
+    ``"routed"`` ships each block only the fixed rows it references (planned once);
+    ``"auto"`` broadcasts when the larger factor matrix fits ``memory_budget`` bytes per
+    worker (default a quarter of the smallest worker's memory limit). ``checkpoint_dir``
+    (a directory every worker and the client can write): each epoch's factors are written
+    there atomically, and a later run with the same model, data and layout resumes from the
+    last complete epoch (the default ``blocks`` follows the worker count: pass it explicitly
+    to resume on a cluster of another size). ``on_epoch(epoch, metrics)`` is called after
+    each epoch.
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        *,
+        blocks: int | None = None,
+        mode: Mode = "auto",
+        memory_budget: int | None = None,
+        checkpoint_dir: str | Path | None = None,
+        on_epoch: Callable[[int, dict[str, float]], None] | None = None,
+        user_col: str = "user_id",
+        item_col: str = "item_id",
+        rating_col: str | None = "rating",
+    ) -> None:
+        if mode not in ("auto", "broadcast", "routed"):
+            raise ValueError(f"mode must be 'auto', 'broadcast' or 'routed', got {mode!r}")
+        if blocks is not None and (isinstance(blocks, bool) or int(blocks) < 1):
+            raise ValueError(f"blocks must be a positive integer, got {blocks!r}")
+        if memory_budget is not None and memory_budget <= 0:
+            raise ValueError(f"memory_budget must be positive, got {memory_budget!r}")
+        self.client = client
+        self.blocks = blocks
+        self.mode = mode
+        self.memory_budget = memory_budget
+        self.checkpoint_dir = None if checkpoint_dir is None else Path(checkpoint_dir)
+        self.on_epoch = on_epoch
+        self.columns = (user_col, item_col, rating_col)
+        self.stats = RunStats()
+        self.worker_timeout = 300.0  # seconds to wait for a worker when there is none
+
+    # ---- helpers -----------------------------------------------------------------------
+
+    def _workers(self) -> list[str]:
+        workers = sorted(self.client.scheduler_info()["workers"])
+        if not workers:  # e.g. the only worker is being restarted: wait for one
+            self.client.wait_for_workers(1, timeout=self.worker_timeout)
+            workers = sorted(self.client.scheduler_info()["workers"])
+        self._current = workers
+        return workers
+
+    def _owner(self, side: _Side, b: int) -> str:
+        """The worker that holds block ``b`` of ``side``; a task placed there may still run
+        elsewhere (after a worker is lost)."""
+        return self._at(side.owners[b])
+
+    def _at(self, w: int) -> str:
+        workers: list[str] = self._current
+        return workers[w % len(workers)]
+
+    def _submit(self, fn: Callable[..., Any], *args: Any, at: str | None = None) -> Any:
+        kwargs: dict[str, Any] = {"key": f"alskit-{fn.__name__}-{self._run}-{self._seq}"}
+        self._seq += 1
+        if at is not None:
+            kwargs.update(workers=[at], allow_other_workers=True)
+        return self.client.submit(fn, *args, **kwargs)
+
+    def _budget(self) -> int:
+        if self.memory_budget is not None:
+            return int(self.memory_budget)
+        limits = [
+            w.get("memory_limit") or 0 for w in self.client.scheduler_info()["workers"].values()
+        ]
+        known = [m for m in limits if m > 0]
+        return min(known) // 4 if known else 2**62
+
+    # ---- training ------------------------------------------------------------------------
+
+    def train(self, model: Any, data: Any, options: TrainingOptions | None = None) -> Any:
+        """Train ``model`` on the cluster; returns the model (trained, ordinary, local)."""
+        spec = Spec.of(model)
+        options = options if options is not None else TrainingOptions()
+        if not isinstance(options, TrainingOptions):
+            raise TypeError(f"options must be TrainingOptions, got {type(options).__name__}")
+        if model.trained_epochs > 0 and not options.retrain:
+            return model
+        if options.resume:
+            raise ValueError(
+                "DaskTrainer does not continue a model's own factors (options.resume); give it "
+                "a checkpoint_dir: a later run resumes from the last epoch written there"
+            )
+        rng = options.random_generator()
+        self._run = uuid.uuid4().hex[:8]
+        self._seq = 0
+        self.stats = RunStats()
+
+        users, items, user_side, item_side = self._blocks_of(data)
+        for s in (user_side, item_side):
+            self.stats.blocks[s.name] = s.layout.count
+        bias = self._bias(spec, user_side, item_side, items) if spec.explicit else None
+        bias_f = None if bias is None else self.client.scatter(bias, broadcast=True)
+        for s in (user_side, item_side):
+            s.balance(
+                len(self._current), self.client.gather([self._submit(_nnz, r) for r in s.rows])
+            )
+        for s in (user_side, item_side):
+            s.train = [
+                self._submit(t.train_block, spec, s.name, r, bias_f, at=self._owner(s, b))
+                for b, r in enumerate(s.rows)
+            ]
+        stats = self.client.gather(
+            [self._submit(t.train_stats, f) for s in (user_side, item_side) for f in s.train]
+        )
+        nnz = sum(st[0] for st in stats[: len(user_side.train)])
+        check_values(spec, max(st[2] for st in stats), max(st[1] for st in stats))
+
+        fixed_bytes = max(users.size, items.size) * spec.k * spec.dtype.itemsize
+        mode = self.mode
+        if mode == "auto":
+            mode = "broadcast" if fixed_bytes <= self._budget() else "routed"
+        self.stats.mode = mode
+
+        fingerprint = self._fingerprint(spec, users, items, nnz, stats, user_side, item_side)
+        start = self._initial_factors(spec, rng, user_side, item_side, fingerprint)
+        self.stats.resumed_from = start
+        if mode == "routed":
+            self._plan_routes(user_side, item_side)
+            self._plan_routes(item_side, user_side)
+        self._record_bytes(spec, mode, user_side, item_side)
+
+        label = f"{type(model).__name__} (Dask)"
+        with EpochProgress(label, spec.epochs, progress_wanted(options.progress)) as bar:
+            for epoch in range(start, spec.epochs):
+                user_side.factors, dp = self._half(spec, mode, user_side, item_side)
+                item_side.factors, dq = self._half(spec, mode, item_side, user_side)
+                parts = self.client.gather(dp + dq)
+                metrics = {
+                    "deltaP": delta_norm(ordered_total(np.concatenate(parts[: len(dp)]))),
+                    "deltaQ": delta_norm(ordered_total(np.concatenate(parts[len(dp) :]))),
+                }
+                if self.checkpoint_dir is not None:
+                    self._checkpoint(epoch + 1, fingerprint, user_side, item_side)
+                bar.epoch_done(epoch + 1, metrics)
+                if self.on_epoch is not None:
+                    self.on_epoch(epoch + 1, metrics)
+
+        user_f = self._collect(user_side, spec)
+        item_f = self._collect(item_side, spec)
+        seen = self._seen(user_side, items.size, nnz)
+        finish_model(model, users, items, user_f, item_f, seen, bias, spec.epochs)
+        return model
+
+    def _blocks_of(self, data: Any) -> tuple[Vocabulary, Vocabulary, _Side, _Side]:
+        workers = self._workers()
+        count = self.blocks if self.blocks is not None else 4 * len(workers)
+        if hasattr(data, "to_delayed") and hasattr(data, "npartitions"):
+            return self._frame_blocks(data, count)
+        from ..als._base import _as_dataset
+
+        ds: Dataset = _as_dataset(data)
+        ul, il = Layout.of(ds.user_count, count), Layout.of(ds.item_count, count)
+        ub, ib = dataset_blocks(ds, ul, il)
+        sides = []
+        for name, layout, blocks in (("user", ul, ub), ("item", il, ib)):
+            side = _Side(name, layout, [])  # type: ignore[arg-type]
+            side.place(len(self._current))
+            with warnings.catch_warnings():
+                # Each block travels in its task on purpose: a lost copy is rebuilt from it.
+                warnings.filterwarnings("ignore", "(Large object|Sending large graph)", UserWarning)
+                side.rows = [
+                    self._submit(t.hold, r, at=self._owner(side, b)) for b, r in enumerate(blocks)
+                ]
+            sides.append(side)
+        return ds.users, ds.items, sides[0], sides[1]
+
+    def _frame_blocks(self, frame: Any, count: int) -> tuple[Vocabulary, Vocabulary, _Side, _Side]:
+        cols = find_columns([str(c) for c in frame.columns], *self.columns)
+        keep = [c for c in (cols.user, cols.item, cols.rating) if c is not None]
+        parts = self.client.compute(frame[keep].to_delayed())
+        uniques_u = self.client.gather(
+            [self._submit(distinct_ids, p, cols.user, "user ids") for p in parts]
+        )
+        uniques_i = self.client.gather(
+            [self._submit(distinct_ids, p, cols.item, "item ids") for p in parts]
+        )
+        users, items = vocabulary_of(uniques_u, "user"), vocabulary_of(uniques_i, "item")
+        del uniques_u, uniques_i
+        ul, il = Layout.of(users.size, count), Layout.of(items.size, count)
+        uv, iv = self.client.scatter([users, items], broadcast=True)
+        split = [
+            self._submit(split_partition, p, i, cols, uv, iv, ul, il) for i, p in enumerate(parts)
+        ]
+        sides = []
+        for side_index, (name, layout) in enumerate((("user", ul), ("item", il))):
+            side = _Side(name, layout, [])  # type: ignore[arg-type]
+            side.place(len(self._current))
+            for b in range(layout.count):
+                at = self._owner(side, b)
+                pieces = [self._submit(piece, s, side_index, b, at=at) for s in split]
+                side.rows.append(
+                    self._submit(assemble_block, name, *layout.bounds(b), uv, iv, *pieces, at=at)
+                )
+            sides.append(side)
+        return users, items, sides[0], sides[1]
+
+    def _bias(self, spec: Spec, user_side: _Side, item_side: _Side, items: Vocabulary) -> BiasModel:
+        """The damped bias model, from per-block sums added in the local order."""
+        beta_user, beta_item = damping_pair(spec.config.damping)
+        partials = self.client.gather([self._submit(t.rating_partials, r) for r in user_side.rows])
+        nnz = sum(
+            int(n) for n in self.client.gather([self._submit(_nnz, r) for r in user_side.rows])
+        )
+        global_bias = ordered_total(np.concatenate(partials)) / nnz
+        item_b = np.concatenate(
+            self.client.gather(
+                [self._submit(t.item_biases, r, global_bias, beta_item) for r in item_side.rows]
+            )
+        )
+        item_f = self.client.scatter(item_b, broadcast=True)
+        user_b = np.concatenate(
+            self.client.gather(
+                [
+                    self._submit(t.user_biases, r, global_bias, item_f, beta_user)
+                    for r in user_side.rows
+                ]
+            )
+        )
+        return BiasModel((beta_user, beta_item), global_bias, user_b, item_b, items)
+
+    def _initial_factors(
+        self, spec: Spec, rng: np.random.Generator, user_side: _Side, item_side: _Side, fp: str
+    ) -> int:
+        """Initial factors (items first, then users, from one generator, drawn block by block
+        on the workers in a chain), or the last checkpoint's; returns the epochs done."""
+        manifest = self._manifest()
+        if manifest is not None and manifest.get("fingerprint") == fp:
+            for s in (user_side, item_side):
+                s.factors = [
+                    self._submit(t.read_array, path, at=self._owner(s, b))
+                    for b, path in enumerate(manifest[s.name])
+                ]
+            self._resume_files = list(manifest["user"]) + list(manifest["item"])
+            return int(manifest["epoch"])
+        self._resume_files = []
+        state: Any = rng.bit_generator.state
+        for s in (item_side, user_side):
+            s.factors = []
+            for b in range(s.layout.count):
+                lo, hi = s.layout.bounds(b)
+                pair = self._submit(initial_block, spec, hi - lo, state, at=self._owner(s, b))
+                s.factors.append(self._submit(t.item, pair, 0, at=self._owner(s, b)))
+                state = self._submit(t.item, pair, 1, at=self._owner(s, b))
+        rng.bit_generator.state = state.result()  # the caller's generator advances as locally
+        return 0
+
+    def _groups(self, side: _Side) -> dict[int, list[int]]:
+        """Each worker's blocks of ``side``."""
+        groups: dict[int, list[int]] = {}
+        for b, w in enumerate(side.owners):
+            groups.setdefault(w, []).append(b)
+        return groups
+
+    def _plan_routes(self, side: _Side, fixed: _Side) -> None:
+        """Per worker: its blocks with local column numbers, and which rows of each fixed
+        block it needs (planned once; only the non-empty transfers become tasks)."""
+        side.routed = [None] * side.layout.count
+        side.wanted, side.sizes = {}, {}
+        for w, blocks in self._groups(side).items():
+            at = self._at(w)
+            plan = self._submit(t.route_plan, fixed.layout, *[side.train[b] for b in blocks], at=at)
+            for j, b in enumerate(blocks):
+                side.routed[b] = self._submit(t.routed_block, plan, j, at=at)
+            for c, size in enumerate(self._submit(t.wanted_sizes, plan, at=at).result()):
+                if size > 0:
+                    side.sizes[(w, c)] = size
+                    side.wanted[(w, c)] = self._submit(t.wanted_rows, plan, c, at=at)
+
+    def _record_bytes(self, spec: Spec, mode: str, user_side: _Side, item_side: _Side) -> None:
+        """Bytes of fixed-side rows that cross between workers in each half-epoch."""
+        row = spec.k * spec.dtype.itemsize
+        for side, fixed in ((user_side, item_side), (item_side, user_side)):
+            moved = 0
+            for w in self._groups(side):
+                for c in range(fixed.layout.count):
+                    if fixed.owners[c] == w:
+                        continue
+                    if mode == "broadcast":
+                        lo, hi = fixed.layout.bounds(c)
+                        moved += (hi - lo) * row
+                    else:
+                        moved += side.sizes.get((w, c), 0) * row
+            self.stats.bytes_per_half_epoch[side.name] = moved
+
+    def _half(
+        self, spec: Spec, mode: str, side: _Side, fixed: _Side
+    ) -> tuple[list[Any], list[Any]]:
+        """Solve every block of ``side`` given ``fixed``: new factor futures and the futures
+        of their Σ‖Δ‖² partials."""
+        self._workers()
+        gram = None
+        if needs_gram(spec):
+            total = None
+            for c, f in enumerate(fixed.factors):
+                at = self._owner(fixed, c)
+                partials = self._submit(t.gram_partials, f, at=at)
+                total = self._submit(t.add_partials, total, partials, at=at)
+            gram = self._submit(t.finish_gram, total, spec.reg(side.name))
+        results: list[Any] = [None] * side.layout.count
+        for w, blocks in self._groups(side).items():
+            at = self._at(w)
+            if mode == "broadcast":
+                right = self._submit(t.concat_rows, *fixed.factors, at=at)
+                train = side.train
+            else:
+                received = [
+                    self._submit(
+                        t.take_rows, fixed.factors[c], side.wanted[(w, c)], at=self._owner(fixed, c)
+                    )
+                    for c in range(fixed.layout.count)
+                    if (w, c) in side.wanted
+                ]
+                right = self._submit(t.received_rows, spec.k, spec.dtype.str, *received, at=at)
+                train = side.routed
+            for b in blocks:
+                results[b] = self._submit(
+                    t.solve_block, spec, side.name, train[b], side.factors[b], right, gram, at=at
+                )
+        factors = [
+            self._submit(t.item, r, 0, at=self._owner(side, b)) for b, r in enumerate(results)
+        ]
+        deltas = [
+            self._submit(t.item, r, 1, at=self._owner(side, b)) for b, r in enumerate(results)
+        ]
+        return factors, deltas
+
+    def _collect(self, side: _Side, spec: Spec) -> NDArray[Any]:
+        """The side's factor matrix, fetched block by block into one array."""
+        out = np.empty((side.layout.n, spec.k), dtype=spec.dtype)
+        for b, f in enumerate(side.factors):
+            lo, hi = side.layout.bounds(b)
+            out[lo:hi] = f.result()
+        return out
+
+    def _seen(self, user_side: _Side, n_items: int, nnz: int) -> CSRMatrix:
+        """The training matrix's structure (recommend() excludes each user's seen items)."""
+        n = user_side.layout.n
+        indptr: NDArray[Any] = np.zeros(n + 1, dtype=indptr_dtype(nnz))
+        indices = np.empty(nnz, dtype=np.int32)
+        at = 0
+        for r in user_side.rows:
+            lo, hi, ptr, idx = self._submit(t.seen_structure, r).result()
+            indptr[lo + 1 : hi + 1] = ptr[1:] + at
+            indices[at : at + len(idx)] = idx
+            at += len(idx)
+        return CSRMatrix(indptr, indices, None, (n, n_items))
+
+    # ---- batch recommendation and prediction ------------------------------------------------
+
+    def recommend(
+        self,
+        model: Any,
+        users: Any = None,
+        n: int = 10,
+        *,
+        exclude_seen: bool = True,
+        block_rows: int = 16384,
+    ) -> Any:
+        """Top-``n`` items of each of ``users`` (ids; all users if None) from a trained
+        scorer, computed on the cluster: item factors broadcast, users in blocks of
+        ``block_rows``, the native top-N kernel per block. Returns a Dask DataFrame of
+        (user_id, item_id, score, rank) rows equal to ``model.recommend(...).to_df()``."""
+        import dask.dataframe as dd
+
+        self._run, self._seq = uuid.uuid4().hex[:8], 0
+        if isinstance(block_rows, bool) or int(block_rows) < 1:
+            raise ValueError(f"block_rows must be a positive integer, got {block_rows!r}")
+        blocks, shared = recommend_blocks(model, users, n, exclude_seen, int(block_rows))
+        shared_f = self.client.scatter(shared, broadcast=True)
+        frames = [self._submit(t.top_n_frame, shared_f, *block) for block in blocks]
+        return dd.from_delayed(frames, meta=t.top_n_meta(model.users_, model.items_, model.dtype))
+
+    def predict(self, model: Any, pairs: Any) -> Any:
+        """Scores of the (user, item) rows of a Dask DataFrame (columns named as for
+        training) from a trained scorer: the frame with a ``score`` column added (NaN for an
+        unknown user or item), computed partition by partition on the workers."""
+        cols = find_columns([str(c) for c in pairs.columns], *self.columns[:2], None)
+        from dask.delayed import delayed
+
+        # The model travels in the graph (a scattered copy would be released before the
+        # lazy frame is computed).
+        held = delayed(model, name=f"alskit-model-{uuid.uuid4().hex}", traverse=False)
+        meta = pairs._meta.assign(score=np.float64())
+        return pairs.map_partitions(t.predict_frame, held, cols.user, cols.item, meta=meta)
+
+    # ---- checkpoints ---------------------------------------------------------------------
+
+    def _manifest(self) -> dict[str, Any] | None:
+        if self.checkpoint_dir is None:
+            return None
+        return t.read_manifest(self.checkpoint_dir / _MANIFEST)
+
+    def _fingerprint(
+        self,
+        spec: Spec,
+        users: Vocabulary,
+        items: Vocabulary,
+        nnz: int,
+        stats: list[Any],
+        user_side: _Side,
+        item_side: _Side,
+    ) -> str:
+        text = "|".join(
+            [
+                spec.scorer_class.__name__,
+                spec.config.model_dump_json(),
+                str(users.size),
+                str(items.size),
+                str(nnz),
+                repr(stats),
+                str(user_side.layout),
+                str(item_side.layout),
+            ]
+        )
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def _checkpoint(self, epoch: int, fp: str, user_side: _Side, item_side: _Side) -> None:
+        assert self.checkpoint_dir is not None
+        self.checkpoint_dir.mkdir(parents=True, exist_ok=True)
+        old = self._manifest()
+        written: dict[str, list[str]] = {}
+        for s in (user_side, item_side):
+            paths = [
+                str(self.checkpoint_dir / f"{s.name}-{epoch:05d}-{b:05d}-{self._run}.npy")
+                for b in range(s.layout.count)
+            ]
+            written[s.name] = self.client.gather(
+                [
+                    self._submit(t.write_array, p, f, at=self._owner(s, b))
+                    for b, (p, f) in enumerate(zip(paths, s.factors, strict=True))
+                ]
+            )
+        t.write_manifest(
+            self.checkpoint_dir / _MANIFEST,
+            {"epoch": epoch, "fingerprint": fp, "user": written["user"], "item": written["item"]},
+        )
+        if old is not None:  # the previous epoch's files, unless this run was resumed from them
+            t.remove_files([p for p in old["user"] + old["item"] if p not in self._resume_files])
+
+
+def _nnz(block: RowBlock) -> int:
+    return block.nnz

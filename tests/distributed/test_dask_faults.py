@@ -1,0 +1,88 @@
+"""A worker killed during training, and checkpoints resumed on a new client."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import distributed
+from alskit.als import BiasedMFScorer, ImplicitMFScorer
+from alskit.data import Dataset
+from alskit.distributed import DaskTrainer
+from alskit.training import TrainingOptions
+from conftest import assert_same_model, local_run, start_cluster
+
+
+class Stop(Exception):
+    pass
+
+
+def test_killed_worker_gives_the_same_model(ratings: Dataset) -> None:
+    local = ImplicitMFScorer(embedding_size=5, epochs=4)
+    local_run(local, ratings)
+    with start_cluster(2) as cluster, distributed.Client(cluster) as client:
+        killed: list[int] = []
+
+        def kill(epoch: int, metrics: dict[str, float]) -> None:
+            if epoch == 2:
+                pids = client.run(os.getpid)
+                victim = pids[sorted(pids)[0]]
+                os.kill(victim, signal.SIGKILL)
+                killed.append(victim)
+
+        model = DaskTrainer(client, blocks=2, on_epoch=kill).train(
+            ImplicitMFScorer(embedding_size=5, epochs=4), ratings, TrainingOptions(rng=42)
+        )
+        assert killed
+    assert_same_model(model, local)
+
+
+@pytest.mark.parametrize("mode", ["broadcast", "routed"])
+def test_checkpoint_resumes_on_a_new_client(
+    client2: Any, ratings: Dataset, tmp_path: Path, mode: str
+) -> None:
+    local = BiasedMFScorer(embedding_size=5, epochs=4)
+    local_run(local, ratings)
+
+    def stop(epoch: int, metrics: dict[str, float]) -> None:
+        if epoch == 2:
+            raise Stop
+
+    first = BiasedMFScorer(embedding_size=5, epochs=4)
+    with pytest.raises(Stop):
+        DaskTrainer(client2, mode=mode, checkpoint_dir=tmp_path, on_epoch=stop).train(  # type: ignore[arg-type]
+            first, ratings, TrainingOptions(rng=42)
+        )
+    assert first.trained_epochs == 0  # nothing half-written into the model
+    manifest = json.loads((tmp_path / "checkpoint.json").read_text())
+    assert manifest["epoch"] == 2
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    files = {p.name for p in tmp_path.iterdir()} - {"checkpoint.json"}
+    assert files == {Path(p).name for p in manifest["user"] + manifest["item"]}  # older removed
+
+    with distributed.Client(client2.cluster) as other:
+        trainer = DaskTrainer(other, mode=mode, checkpoint_dir=tmp_path)  # type: ignore[arg-type]
+        model = trainer.train(
+            BiasedMFScorer(embedding_size=5, epochs=4), ratings, TrainingOptions(rng=0)
+        )
+        assert trainer.stats.resumed_from == 2
+    assert_same_model(model, local)
+    assert json.loads((tmp_path / "checkpoint.json").read_text())["epoch"] == 4
+
+
+def test_checkpoint_of_other_data_is_not_resumed(
+    client2: Any, ratings: Dataset, tmp_path: Path
+) -> None:
+    trainer = DaskTrainer(client2, checkpoint_dir=tmp_path)
+    trainer.train(ImplicitMFScorer(embedding_size=4, epochs=1), ratings, TrainingOptions(rng=1))
+    other = ImplicitMFScorer(embedding_size=4, epochs=2)
+    trainer.train(other, ratings, TrainingOptions(rng=1))
+    assert trainer.stats.resumed_from == 0  # another config: started over
+    local = ImplicitMFScorer(embedding_size=4, epochs=2)
+    local_run(local, ratings, seed=1)
+    assert_same_model(other, local)
