@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from alskit.data import Dataset, load_csv
-from conftest import ML100K, needs_ml100k
+from ml100k import ML100K, needs_ml100k
 
 SIMPLE = "user_id,item_id,rating,timestamp\n10,3,4,100\n12,1,3.5,200\n10,1,5,300\n13,2,2,400\n"
 

@@ -13,7 +13,7 @@ import pytest
 from alskit import BiasedMFScorer, ImplicitMFScorer
 from alskit.data import Dataset, ItemList, RecQuery, from_interactions_df
 from alskit.evaluation import measure
-from conftest import needs_ml100k
+from ml100k import needs_ml100k
 
 # LensKit's simple_df: legacy 'user'/'item' column names
 SIMPLE = pd.DataFrame(

@@ -13,7 +13,7 @@ import alskit
 from alskit.data import Dataset, load_csv, load_interactions, load_movielens, load_parquet
 from alskit.data import io as loaders_module
 from alskit.data.io import parquet as parquet_module
-from conftest import ML100K, needs_ml100k
+from ml100k import ML100K, needs_ml100k
 
 # (user, item, rating, timestamp), in file order.
 ROWS = [(1, 10, 4.0, 100), (1, 20, 3.5, 200), (2, 10, 5.0, 150), (3, 30, 1.0, 50)]

@@ -10,12 +10,12 @@ import dask.dataframe as dd
 import numpy as np
 import pandas as pd
 import pytest
+from dask_helpers import assert_same_model, local_run
 
 from alskit.als import BiasedMFScorer, ImplicitMFScorer
 from alskit.data import Dataset
 from alskit.distributed import DaskTrainer
 from alskit.training import TrainingOptions
-from conftest import assert_same_model, local_run
 
 
 def _frame(ratings: Dataset, *, strings: bool) -> pd.DataFrame:

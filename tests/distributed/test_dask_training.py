@@ -6,11 +6,11 @@ from typing import Any
 
 import numpy as np
 import pytest
+from dask_helpers import assert_same_model, local_run
 
 from alskit.als import BiasedMFScorer, ImplicitMFScorer
 from alskit.distributed import DaskTrainer
 from alskit.training import TrainingOptions
-from conftest import assert_same_model, local_run
 
 SCORERS = {
     "explicit": lambda: BiasedMFScorer(embedding_size=6, epochs=3, damping=2.0),

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import ML100K, ML100K_MISSING
+from ml100k import ML100K, ML100K_MISSING
 
 pytest.importorskip(
     "lenskit",
