@@ -1,4 +1,5 @@
-"""Shared clusters and data of the alskit.distributed tests.
+"""Shared clusters, data and checks of the alskit.distributed tests (imported by each test
+module: a second ``conftest.py`` would shadow tests/conftest.py's helpers).
 
 Real ``distributed.LocalCluster``s (worker processes, one thread each), started once per
 module: the whole suite runs on two cores.
@@ -77,12 +78,9 @@ def assert_same_model(a: Any, b: Any) -> None:
         np.testing.assert_array_equal(a.OtOr_, b.OtOr_, strict=True)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Closing a LocalCluster can leave a socket of its event loop for the garbage
-    collector (distributed's own teardown, not alskit's): not an error here."""
-    for item in items:
-        if "distributed" in item.path.parts:
-            item.add_marker(
-                pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
-            )
-            item.add_marker(pytest.mark.filterwarnings("ignore::ResourceWarning"))
+# Closing a LocalCluster can leave a socket of its event loop to the garbage collector
+# (distributed's own teardown, not alskit's): not an error in these tests.
+CLUSTER_WARNINGS = [
+    pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
+    pytest.mark.filterwarnings("ignore::ResourceWarning"),
+]
