@@ -9,13 +9,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dask_helpers import assert_same_model, local_run, start_cluster
+from dask_cluster import (
+    CLUSTER_WARNINGS,
+    assert_same_model,
+    client2,
+    local_run,
+    ratings,
+    start_cluster,
+)
 
 import distributed
 from alskit.als import BiasedMFScorer, ImplicitMFScorer
 from alskit.data import Dataset
 from alskit.distributed import DaskTrainer
 from alskit.training import TrainingOptions
+
+pytestmark = CLUSTER_WARNINGS
 
 
 class Stop(Exception):

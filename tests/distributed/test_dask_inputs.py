@@ -10,12 +10,21 @@ import dask.dataframe as dd
 import numpy as np
 import pandas as pd
 import pytest
-from dask_helpers import assert_same_model, local_run
+from dask_cluster import (
+    CLUSTER_WARNINGS,
+    assert_same_model,
+    client2,
+    client3,
+    local_run,
+    ratings,
+)
 
 from alskit.als import BiasedMFScorer, ImplicitMFScorer
 from alskit.data import Dataset
 from alskit.distributed import DaskTrainer
 from alskit.training import TrainingOptions
+
+pytestmark = CLUSTER_WARNINGS
 
 
 def _frame(ratings: Dataset, *, strings: bool) -> pd.DataFrame:

@@ -6,7 +6,14 @@ from typing import Any
 
 import numpy as np
 import pytest
-from dask_helpers import assert_same_model, local_run
+from dask_cluster import (
+    CLUSTER_WARNINGS,
+    assert_same_model,
+    client2,
+    client3,
+    local_run,
+    ratings,
+)
 
 from alskit.als import BiasedMFScorer, ImplicitMFScorer
 from alskit.distributed import DaskTrainer
@@ -20,6 +27,8 @@ SCORERS = {
         embedding_size=6, epochs=2, use_ratings=True, weight=2.0, dtype="float32"
     ),
 }
+
+pytestmark = CLUSTER_WARNINGS
 
 
 def _check(client: Any, ratings: Any, name: str, mode: str, blocks: int) -> None:

@@ -10,7 +10,13 @@ import importlib
 from types import ModuleType
 
 #: Top-level module name → the extra that installs it (``pip install 'alskit[EXTRA]'``).
-EXTRAS: dict[str, str] = {"pyarrow": "parquet", "scipy": "scipy", "lenskit": "lenskit"}
+EXTRAS: dict[str, str] = {
+    "pyarrow": "parquet",
+    "scipy": "scipy",
+    "lenskit": "lenskit",
+    "dask": "dask",
+    "distributed": "dask",
+}
 
 
 def optional_module(name: str) -> ModuleType | None:

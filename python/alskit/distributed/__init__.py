@@ -8,6 +8,10 @@ kernels, trained on row blocks held by the workers, bit-identical to local train
 >>> trainer.recommend(model, n=10).to_parquet("recs/")      # (user_id, item_id, score, rank)
 """
 
-from ._trainer import DaskTrainer, RunStats
+from ..data._compat import require_module
+
+require_module("distributed", "alskit.distributed")
+
+from ._trainer import DaskTrainer, RunStats  # noqa: E402
 
 __all__ = ["DaskTrainer", "RunStats"]

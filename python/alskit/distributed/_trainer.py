@@ -15,6 +15,7 @@ from numpy.typing import NDArray
 
 from ..bias import BiasModel, damping_pair, ordered_total
 from ..data import CSRMatrix, Dataset, Vocabulary
+from ..data._compat import require_module
 from ..data.matrix import indptr_dtype
 from ..progress import EpochProgress, progress_wanted
 from ..training import TrainingOptions
@@ -465,8 +466,7 @@ class DaskTrainer:
         scorer, computed on the cluster: item factors broadcast, users in blocks of
         ``block_rows``, the native top-N kernel per block. Returns a Dask DataFrame of
         (user_id, item_id, score, rank) rows equal to ``model.recommend(...).to_df()``."""
-        import dask.dataframe as dd
-
+        dd = require_module("dask.dataframe", "DaskTrainer.recommend")
         self._run, self._seq = uuid.uuid4().hex[:8], 0
         if isinstance(block_rows, bool) or int(block_rows) < 1:
             raise ValueError(f"block_rows must be a positive integer, got {block_rows!r}")
@@ -480,8 +480,7 @@ class DaskTrainer:
         training) from a trained scorer: the frame with a ``score`` column added (NaN for an
         unknown user or item), computed partition by partition on the workers."""
         cols = find_columns([str(c) for c in pairs.columns], *self.columns[:2], None)
-        from dask.delayed import delayed
-
+        delayed = require_module("dask.delayed", "DaskTrainer.predict").delayed
         # The model travels in the graph (a scattered copy would be released before the
         # lazy frame is computed).
         held = delayed(model, name=f"alskit-model-{uuid.uuid4().hex}", traverse=False)

@@ -1,14 +1,21 @@
-"""Helpers of the alskit.distributed tests (a module of its own: tests import it by name,
-which would be ambiguous for a conftest)."""
+"""Shared clusters, data and checks of the alskit.distributed tests (imported by each test
+module: a second ``conftest.py`` would shadow tests/conftest.py's helpers).
+
+Real ``distributed.LocalCluster``s (worker processes, one thread each), started once per
+module: the whole suite runs on two cores.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
+import pytest
 
 import distributed
 from alskit import synthetic
+from alskit.data import Dataset
 from alskit.training import TrainingOptions
 
 # More rows than three reduction blocks (4096 rows) on each side, few interactions: every
@@ -24,6 +31,26 @@ def start_cluster(n_workers: int) -> Any:
         dashboard_address=":0",
         silence_logs=50,
     )
+
+
+def _client(n_workers: int) -> Iterator[Any]:
+    with start_cluster(n_workers) as cluster, distributed.Client(cluster) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def client2() -> Iterator[Any]:
+    yield from _client(2)
+
+
+@pytest.fixture(scope="module")
+def client3() -> Iterator[Any]:
+    yield from _client(3)
+
+
+@pytest.fixture(scope="session")
+def ratings() -> Dataset:
+    return synthetic.generate(SHAPE, kind="explicit", seed=7)
 
 
 def local_run(model: Any, data: Any, seed: int = 42) -> list[dict[str, float]]:
@@ -49,3 +76,11 @@ def assert_same_model(a: Any, b: Any) -> None:
         np.testing.assert_array_equal(a.bias_.item_biases, b.bias_.item_biases, strict=True)
     if hasattr(a, "OtOr_"):
         np.testing.assert_array_equal(a.OtOr_, b.OtOr_, strict=True)
+
+
+# Closing a LocalCluster can leave a socket of its event loop to the garbage collector
+# (distributed's own teardown, not alskit's): not an error in these tests.
+CLUSTER_WARNINGS = [
+    pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
+    pytest.mark.filterwarnings("ignore::ResourceWarning"),
+]
