@@ -57,11 +57,18 @@ def recommend_unrated(scorer: ALSBase, train: Dataset, user_id: Any, n: int) -> 
 
 
 def recommend_unrated_batch(
-    scorer: ALSBase, train: Dataset, user_ids: Sequence[Any], n: int, threads: int = 1
+    scorer: ALSBase,
+    train: Dataset,
+    user_ids: Sequence[Any],
+    n: int,
+    threads: int = 1,
+    histories: Sequence[ItemList | None] | None = None,
 ) -> list[ItemList]:
     """:func:`recommend_unrated` for many users in one native batch (fold-in, top-N): best
-    first, ties broken by item number, items without a score left out."""
-    histories = [train.user_row(user_id) for user_id in user_ids]
+    first, ties broken by item number, items without a score left out. ``histories``: the
+    users' rows of ``train``, if already at hand."""
+    if histories is None:
+        histories = [train.user_row(user_id) for user_id in user_ids]
     user_nums = scorer.users_.numbers(np.asarray(user_ids), missing="negative")
     candidates = None
     if train.items != scorer.items_:  # candidates: the training items the scorer knows
@@ -120,24 +127,40 @@ def measure(
     start = time.perf_counter()
     scorer.train(split.train, TrainingOptions(rng=gen, threads=threads, progress=progress))
     result.seconds["train"] = time.perf_counter() - start
+    _measure_trained(scorer, split.train, tested, result, predicts_ratings, threads, progress)
+    return result
 
+
+def _measure_trained(
+    scorer: ALSBase,
+    train: Dataset,
+    tested: dict[Any, ItemList],
+    result: Measurement,
+    predicts_ratings: bool,
+    threads: int | None,
+    progress: bool | None,
+) -> None:
+    """The measuring half of :func:`measure`, for a scorer trained on ``train``: top-n lists
+    and (``predicts_ratings``) rating predictions for the ``tested`` users in one batch each
+    (one fold-in and native top-N; one batch of pair scores); the metrics into ``result``."""
+    n = result.n
     start = time.perf_counter()
     nthreads = resolve_threads(threads)
     user_ids = list(tested)
-    lists = recommend_unrated_batch(scorer, split.train, user_ids, n, nthreads)
+    histories = [train.user_row(user_id) for user_id in user_ids]
+    lists = recommend_unrated_batch(scorer, train, user_ids, n, nthreads, histories)
     values: dict[str, list[float]] = {name: [] for name in RANKING_METRICS}
     measured = zip(lists, tested.values(), strict=True)
     for recs, truth in steps(measured, len(tested), "measuring", "user", progress):
-        for name, metric in RANKING_METRICS.items():
-            values[name].append(metric(recs.ids(), truth.ids()))
+        for name, value in metrics.ranking_metrics(recs.ids(), truth.ids()).items():
+            values[name].append(value)
     result.seconds["recommend"] = time.perf_counter() - start
 
     if predicts_ratings:
         start = time.perf_counter()
-        fallback = BiasModel.learn(split.train, 0.0)
+        fallback = BiasModel.learn(train, 0.0)
         errors: list[np.ndarray[Any, Any]] = []
         values["RMSE"], values["MAE"] = [], []
-        histories = [split.train.user_row(user_id) for user_id in user_ids]
         all_predicted = scorer._score_queries(  # (trained just now in this thread)
             scorer.users_.numbers(np.asarray(user_ids), missing="negative"),
             histories,
@@ -152,7 +175,7 @@ def measure(
             missing = np.isnan(predicted)
             if missing.any():
                 base, _ = fallback.compute_for_items(
-                    ItemList(truth.ids()), user_id, history, users=split.train.users
+                    ItemList(truth.ids()), user_id, history, users=train.users
                 )
                 predicted = np.where(missing, base, predicted)
             values["RMSE"].append(metrics.rmse(predicted, ratings))
@@ -164,4 +187,3 @@ def measure(
         result.seconds["predict"] = time.perf_counter() - start
 
     result.per_user = {name: np.asarray(v, dtype=np.float64) for name, v in values.items()}
-    return result
