@@ -145,6 +145,11 @@ class ALSBase(IterativeTraining, Component[ALSConfig], Serving, ABC):
         self, train: TrainingData, threads: int, token: TrainingToken
     ) -> Iterator[dict[str, float]]:
         assert self.user_features_ is not None
+        # Checked once here, the half-epochs trust them: the training matrix (validated when
+        # TrainingData.create transposed it natively; its transpose is valid by construction)
+        # and the factors (the kernels only ever write finite ones, or raise).
+        check_finite("item_features", self.item_features_)
+        check_finite("user_features", self.user_features_)
         user_ctx = TrainContext.create(
             "user",
             train.ui_rates,

@@ -69,6 +69,7 @@ class BiasedMFScorer(ALSBase):
             context.right,
             context.reg,
             threads=context.threads,
+            trusted=True,  # validated once when training started (ALSBase._epochs)
         )
         return frobenius(delta)
 
@@ -92,6 +93,7 @@ class BiasedMFScorer(ALSBase):
             self.item_features_,
             self.config.user_reg,
             threads=threads,
+            trusted=True,  # the model's factors (checked when they entered it), a built batch
         )
 
     def _user_offsets(self, user_nums: NDArray[np.int32]) -> NDArray[np.float64]:

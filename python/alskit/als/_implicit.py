@@ -82,7 +82,7 @@ class ImplicitMFScorer(ALSBase):
     def als_half_epoch(self, epoch: int, context: TrainContext) -> float:
         m = context.matrix
         assert m.values is not None  # prepare_data always sets the values
-        gram = core.gram(context.right, context.reg, threads=context.threads)
+        gram = core.gram(context.right, context.reg, threads=context.threads, trusted=True)
         weights, targets = self._solve_inputs(m.values)
         delta = core.implicit_half_epoch(
             m.indptr,
@@ -95,6 +95,9 @@ class ImplicitMFScorer(ALSBase):
             solver=self.config.solver,
             cg_steps=self.config.cg_steps,
             threads=context.threads,
+            # Validated once when training started (ALSBase._epochs); the weights and targets
+            # derived from negative feedback are new arrays each time, so they are checked.
+            trusted=targets is None,
         )
         return frobenius(delta)
 
@@ -129,6 +132,7 @@ class ImplicitMFScorer(ALSBase):
             self.OtOr_,
             targets=targets,
             threads=threads,
+            trusted=True,  # the model's factors (checked when they entered it), a built batch
         )
 
     # ---- persistent state --------------------------------------------------------------

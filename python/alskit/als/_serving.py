@@ -298,10 +298,14 @@ class Serving:
         )
         values, biases = self._fold_in_values(histories, rows, nums)
         keep = (nums >= 0) & np.isfinite(values)
+        solve_values = values[keep].astype(self.dtype)
+        if not np.isfinite(solve_values).all():  # (the solve trusts the batch it is given)
+            j = int(np.flatnonzero(~np.isfinite(solve_values))[0])
+            raise ValueError(f"values[{j}] is not finite in {self.dtype} (history value too large)")
         batch = coo_to_csr(
             rows[keep],
             nums[keep],
-            values[keep].astype(self.dtype),
+            solve_values,
             n,
             len(self.items_),
             duplicates="keep",

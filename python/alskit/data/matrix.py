@@ -8,6 +8,7 @@ from typing import Any, Literal, cast
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
+from .._native import core
 from ._arrays import first_index, readonly
 from ._compat import require_module
 
@@ -102,22 +103,16 @@ class CSRMatrix:
         return CSRMatrix(self.indptr, self.indices, values, self.shape)
 
     def validate(self, *, sorted_indices: bool = True) -> None:
-        """Check the contents; ``sorted_indices`` also requires strictly increasing
+        """Check the contents with the native core's ``validate_csr`` (monotone row pointers,
+        column indices in range, finite values), that the row pointers span exactly the
+        entries (start at 0, end at nnz), and with ``sorted_indices`` strictly increasing
         columns within each row (the layout this package produces)."""
         ip = self.indptr
         if ip[0] != 0:
             raise ValueError(f"indptr must start at 0, starts at {ip[0]}")
         if ip[-1] != self.nnz:
             raise ValueError(f"indptr must end at nnz = {self.nnz}, ends at {ip[-1]}")
-        drop = np.diff(ip) < 0
-        if drop.any():
-            raise ValueError(
-                f"indptr must be non-decreasing; it decreases after row {first_index(drop)}"
-            )
-        bad = (self.indices < 0) | (self.indices >= self.ncols)
-        if bad.any():
-            i = first_index(bad)
-            raise ValueError(f"indices[{i}] = {self.indices[i]} outside [0, {self.ncols})")
+        core.validate_csr(ip, self.indices, self.values, self.ncols)
         if sorted_indices and self.nnz > 1:
             step_ok = np.diff(self.indices) > 0
             # A row boundary may go down; only steps inside a row must increase.
@@ -129,11 +124,6 @@ class CSRMatrix:
                     "indices must be strictly increasing within each row "
                     f"(entry {first_index(~step_ok) + 1})"
                 )
-
-    def transpose(self) -> CSRMatrix:
-        """The transpose as CSR (a numpy reference; training uses the native one)."""
-        rows = np.repeat(np.arange(self.nrows, dtype=np.int32), np.diff(self.indptr))
-        return csr_from_coo(self.indices, rows, self.values, (self.ncols, self.nrows))
 
     def to_scipy(self, dtype: DTypeLike | None = None) -> Any:
         """A ``scipy.sparse.csr_array`` (values of None become ones)."""
