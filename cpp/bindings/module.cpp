@@ -91,12 +91,12 @@ py::tuple transpose_csr_py(const py::object& indptr, const py::object& indices,
     });
 }
 
-py::array gram_py(const py::object& factors_obj, double reg, int threads) {
+py::array gram_py(const py::object& factors_obj, double reg, int threads, bool trusted) {
     const py::array factors = require_array(factors_obj, "factors", 2);
     const ValueType type = value_type(factors, "factors");
     check_reg(reg);
     check_threads(threads);
-    require_finite(factors, type, "factors");
+    if (!trusted) require_finite(factors, type, "factors");
     return dispatch(type, PtrType::int32, [&](auto s, auto) -> py::array {
         using Scalar = decltype(s);
         const auto y = const_matrix<Scalar>(factors);
@@ -112,7 +112,8 @@ py::array gram_py(const py::object& factors_obj, double reg, int threads) {
 }
 
 /// The checks shared by every half-epoch: a valid CSR, a writeable left matrix and a right
-/// matrix of the same dtype.
+/// matrix of the same dtype. `trusted`: the caller vouches for the contents (a CSR it has
+/// validated, finite factors), so only the O(1) checks of types and shapes run.
 struct HalfEpochArgs {
     CsrArrays csr;
     py::array left, right;
@@ -120,7 +121,7 @@ struct HalfEpochArgs {
 
 HalfEpochArgs half_epoch_args(const py::object& indptr, const py::object& indices,
                               const py::object& values, const py::object& left,
-                              const py::object& right, int threads) {
+                              const py::object& right, int threads, bool trusted) {
     HalfEpochArgs a;
     a.right = require_array(right, "right", 2);
     a.csr = csr_arrays(indptr, indices, values, a.right.shape(0));
@@ -132,20 +133,22 @@ HalfEpochArgs half_epoch_args(const py::object& indptr, const py::object& indice
     check_threads(threads);
     // A NaN factor would otherwise surface as silently zeroed rows (the min-norm fallback
     // finds rank 0) or as a stalled CG; refusing it here costs O((rows + cols)·k).
-    require_finite(a.left, a.csr.value, "left");
-    require_finite(a.right, a.csr.value, "right");
+    if (!trusted) {
+        require_finite(a.left, a.csr.value, "left");
+        require_finite(a.right, a.csr.value, "right");
+    }
     return a;
 }
 
 double explicit_half_epoch_py(const py::object& indptr, const py::object& indices,
                               const py::object& values, py::object left, const py::object& right,
-                              double reg, int threads) {
-    HalfEpochArgs a = half_epoch_args(indptr, indices, values, left, right, threads);
+                              double reg, int threads, bool trusted) {
+    HalfEpochArgs a = half_epoch_args(indptr, indices, values, left, right, threads, trusted);
     check_reg(reg);
     return dispatch(a.csr.value, a.csr.ptr, [&](auto s, auto p) {
         using Scalar = decltype(s);
         const auto view = a.csr.view<Scalar, decltype(p)>();
-        validate(view);
+        if (!trusted) validate(view);
         auto l = mutable_matrix<Scalar>(a.left);
         const auto r = const_matrix<Scalar>(a.right);
         py::gil_scoped_release release;
@@ -159,17 +162,18 @@ ImplicitSolver parse_solver(const std::string& solver) {
     throw py::value_error("solver must be 'cholesky' or 'cg', got '" + solver + "'");
 }
 
-py::array require_gram(const py::object& gram_obj, ValueType type, py::ssize_t k) {
+py::array require_gram(const py::object& gram_obj, ValueType type, py::ssize_t k, bool trusted) {
     py::array g = require_array(gram_obj, "gram", 2);
     require_value_type(g, type, "gram");
     require_shape(g, k, k, "gram");
-    require_finite(g, type, "gram");
+    if (!trusted) require_finite(g, type, "gram");
     return g;
 }
 
 /// The optional targets b of an implicit solve (see implicit_solver.hpp): one per entry of
 /// `values`, of its dtype, finite. Null when not given (b = 1 + v).
-std::optional<py::array> optional_targets(const py::object& targets_obj, const CsrArrays& csr) {
+std::optional<py::array> optional_targets(const py::object& targets_obj, const CsrArrays& csr,
+                                          bool trusted) {
     if (targets_obj.is_none()) return std::nullopt;
     py::array t = require_array(targets_obj, "targets", 1);
     require_value_type(t, csr.value, "targets");
@@ -178,7 +182,7 @@ std::optional<py::array> optional_targets(const py::object& targets_obj, const C
                               std::to_string(csr.values.shape(0)) + "), got " +
                               std::to_string(t.shape(0)));
     }
-    require_finite(t, csr.value, "targets");
+    if (!trusted) require_finite(t, csr.value, "targets");
     return t;
 }
 
@@ -190,16 +194,15 @@ const Scalar* targets_data(const std::optional<py::array>& t) {
 double implicit_half_epoch_py(const py::object& indptr, const py::object& indices,
                               const py::object& values, py::object left, const py::object& right,
                               const py::object& gram_obj, const py::object& targets_obj,
-                              const std::string& solver, int cg_steps, int threads) {
-    HalfEpochArgs a = half_epoch_args(indptr, indices, values, left, right, threads);
-    const py::array g = require_gram(gram_obj, a.csr.value, a.right.shape(1));
-    const std::optional<py::array> targets = optional_targets(targets_obj, a.csr);
-    const ImplicitSolver method = parse_solver(solver);
-    if (cg_steps < 1) throw py::value_error("cg_steps must be at least 1");
+                              const std::string& solver, int cg_steps, int threads, bool trusted) {
+    HalfEpochArgs a = half_epoch_args(indptr, indices, values, left, right, threads, trusted);
+    const py::array g = require_gram(gram_obj, a.csr.value, a.right.shape(1), trusted);
+    const std::optional<py::array> targets = optional_targets(targets_obj, a.csr, trusted);
+    const ImplicitSolver method = parse_solver(solver);  // (cg_steps: checked by the core)
     return dispatch(a.csr.value, a.csr.ptr, [&](auto s, auto p) {
         using Scalar = decltype(s);
         const auto view = a.csr.view<Scalar, decltype(p)>();
-        validate(view);
+        if (!trusted) validate(view);
         auto l = mutable_matrix<Scalar>(a.left);
         const auto r = const_matrix<Scalar>(a.right);
         const ConstSquareMap<Scalar> gm(static_cast<const Scalar*>(g.data()), g.shape(0),
@@ -210,17 +213,19 @@ double implicit_half_epoch_py(const py::object& indptr, const py::object& indice
     });
 }
 
-/// Shared by both fold-ins: checks the history CSR and `right`, allocates the (rows × k)
-/// result and runs solve(view, right, out) with the GIL released.
+/// Shared by both fold-ins: checks the history CSR and `right` (their contents unless
+/// `trusted`), allocates the (rows × k) result and runs solve(view, right, out) with the GIL
+/// released.
 template <class Solve>
-py::array fold_in(const CsrArrays& csr, const py::array& right, int threads, Solve solve) {
+py::array fold_in(const CsrArrays& csr, const py::array& right, int threads, bool trusted,
+                  Solve solve) {
     require_value_type(right, csr.value, "right");
-    require_finite(right, csr.value, "right");
+    if (!trusted) require_finite(right, csr.value, "right");
     check_threads(threads);
     return dispatch(csr.value, csr.ptr, [&](auto s, auto p) -> py::array {
         using Scalar = decltype(s);
         const auto view = csr.view<Scalar, decltype(p)>();
-        validate(view);
+        if (!trusted) validate(view);
         py::array_t<Scalar> out({static_cast<py::ssize_t>(view.nrows), right.shape(1)});
         py::array out_array = out;
         auto o = mutable_matrix<Scalar>(out_array);
@@ -235,11 +240,11 @@ py::array fold_in(const CsrArrays& csr, const py::array& right, int threads, Sol
 
 py::array fold_in_explicit_py(const py::object& indptr, const py::object& indices,
                               const py::object& values, const py::object& right_obj, double reg,
-                              int threads) {
+                              int threads, bool trusted) {
     const py::array right = require_array(right_obj, "right", 2);
     const CsrArrays csr = csr_arrays(indptr, indices, values, right.shape(0));
     check_reg(reg);
-    return fold_in(csr, right, threads, [&](const auto& view, auto r, auto o) {
+    return fold_in(csr, right, threads, trusted, [&](const auto& view, auto r, auto o) {
         using Scalar = typename decltype(r)::Scalar;
         fold_in_explicit(view, r, static_cast<Scalar>(reg), o, threads);
     });
@@ -248,13 +253,13 @@ py::array fold_in_explicit_py(const py::object& indptr, const py::object& indice
 py::array fold_in_implicit_py(const py::object& indptr, const py::object& indices,
                               const py::object& values, const py::object& right_obj,
                               const py::object& gram_obj, const py::object& targets_obj,
-                              int threads) {
+                              int threads, bool trusted) {
     const py::array right = require_array(right_obj, "right", 2);
     const CsrArrays csr = csr_arrays(indptr, indices, values, right.shape(0));
     require_value_type(right, csr.value, "right");  // before gram: the dtype error names right
-    const py::array g = require_gram(gram_obj, csr.value, right.shape(1));
-    const std::optional<py::array> targets = optional_targets(targets_obj, csr);
-    return fold_in(csr, right, threads, [&](const auto& view, auto r, auto o) {
+    const py::array g = require_gram(gram_obj, csr.value, right.shape(1), trusted);
+    const std::optional<py::array> targets = optional_targets(targets_obj, csr, trusted);
+    return fold_in(csr, right, threads, trusted, [&](const auto& view, auto r, auto o) {
         using Scalar = typename decltype(r)::Scalar;
         const ConstSquareMap<Scalar> gm(static_cast<const Scalar*>(g.data()), g.shape(0),
                                         g.shape(1));
@@ -304,8 +309,7 @@ py::tuple top_n_py(const py::object& users_obj, const py::object& items_obj, Ind
     const py::array& users = factors.users;
     const py::array& items = factors.items;
     const ValueType type = factors.type;
-    if (n < 1) throw py::value_error("n must be at least 1");
-    check_threads(threads);
+    check_threads(threads);  // (n: checked by the core)
     const py::ssize_t rows = users.shape(0);
     const py::ssize_t n_items = items.shape(0);
     if (exclude_indptr.is_none() != exclude_indices.is_none()) {
@@ -366,8 +370,9 @@ py::tuple top_n_py(const py::object& users_obj, const py::object& items_obj, Ind
                 validate(exclude_view, exclude->prefix);
                 req.exclude = &exclude_view;
             }
-            py::array_t<std::int32_t> out_items({rows, static_cast<py::ssize_t>(n)});
-            py::array_t<Scalar> out_scores({rows, static_cast<py::ssize_t>(n)});
+            const auto width = static_cast<py::ssize_t>(std::max<Index>(n, 0));  // n < 1: core
+            py::array_t<std::int32_t> out_items({rows, width});
+            py::array_t<Scalar> out_scores({rows, width});
             const auto u = const_matrix<Scalar>(users);
             const auto q = const_matrix<Scalar>(items);
             std::int32_t* items_ptr = out_items.mutable_data();
@@ -398,17 +403,7 @@ py::array score_pairs_py(const py::object& users_obj, const py::object& items_ob
     check_threads(threads);
     const Index pairs = user_nums.shape(0);
     const auto* un = static_cast<const std::int32_t*>(user_nums.data());
-    const auto* in = static_cast<const std::int32_t*>(item_nums.data());
-    for (Index j = 0; j < pairs; ++j) {
-        if (un[j] < 0 || un[j] >= users.shape(0)) {
-            throw py::value_error("user_nums[" + std::to_string(j) +
-                                  "] = " + std::to_string(un[j]) + " is not a valid row");
-        }
-        if (in[j] < 0 || in[j] >= items.shape(0)) {
-            throw py::value_error("item_nums[" + std::to_string(j) +
-                                  "] = " + std::to_string(in[j]) + " is not a valid row");
-        }
-    }
+    const auto* in = static_cast<const std::int32_t*>(item_nums.data());  // checked by the core
     return dispatch(type, PtrType::int32, [&](auto s, auto) -> py::array {
         using Scalar = decltype(s);
         auto float_check = [&](const char* name) {
@@ -468,23 +463,31 @@ PYBIND11_MODULE(ALSKIT_MODULE_NAME, m) {
           arg("ncols"), py::kw_only(), arg("threads") = 0,
           "Transpose a CSR matrix; returns (indptr, indices, values or None).");
     m.def("gram", &gram_py, arg("factors"), arg("reg"), py::kw_only(), arg("threads") = 0,
-          "Return factorsᵀ·factors + reg·I (deterministic for any thread count).");
+          arg("trusted") = false,
+          "Return factorsᵀ·factors + reg·I (deterministic for any thread count). "
+          "`trusted`: the factors are known finite (not scanned again).");
     m.def("explicit_half_epoch", &explicit_half_epoch_py, arg("indptr"), arg("indices"),
           arg("values"), arg("left"), arg("right"), arg("reg"), py::kw_only(), arg("threads") = 0,
-          "Solve every row of `left` in place for explicit (ALS-WR) ALS; returns Σ‖Δrow‖².");
+          arg("trusted") = false,
+          "Solve every row of `left` in place for explicit (ALS-WR) ALS; returns Σ‖Δrow‖². "
+          "`trusted`: the CSR was validated and the factors are finite (not scanned again).");
     m.def("implicit_half_epoch", &implicit_half_epoch_py, arg("indptr"), arg("indices"),
           arg("values"), arg("left"), arg("right"), arg("gram"), py::kw_only(),
           arg("targets") = py::none(), arg("solver") = "cholesky", arg("cg_steps") = 3,
-          arg("threads") = 0,
+          arg("threads") = 0, arg("trusted") = false,
           "Solve every row of `left` in place for implicit (HKV) ALS; returns Σ‖Δrow‖². "
-          "`targets` (one per value; default 1 + value) are the right-hand-side weights.");
+          "`targets` (one per value; default 1 + value) are the right-hand-side weights. "
+          "`trusted`: the CSR was validated and the factors, gram and targets are finite.");
     m.def("fold_in_explicit", &fold_in_explicit_py, arg("indptr"), arg("indices"), arg("values"),
-          arg("right"), arg("reg"), py::kw_only(), arg("threads") = 0,
-          "Embeddings of new rows from residual ratings over `right`.");
+          arg("right"), arg("reg"), py::kw_only(), arg("threads") = 0, arg("trusted") = false,
+          "Embeddings of new rows from residual ratings over `right`. `trusted`: the CSR was "
+          "validated and `right` is finite.");
     m.def("fold_in_implicit", &fold_in_implicit_py, arg("indptr"), arg("indices"), arg("values"),
           arg("right"), arg("gram"), py::kw_only(), arg("targets") = py::none(), arg("threads") = 0,
+          arg("trusted") = false,
           "Embeddings of new rows from confidence weights (and optional right-hand-side "
-          "targets) over `right`, given its Gram.");
+          "targets) over `right`, given its Gram. `trusted`: the CSR was validated and "
+          "`right`, `gram` and the targets are finite.");
     m.def("top_n", &top_n_py, arg("user_factors"), arg("item_factors"), arg("n"), py::kw_only(),
           arg("exclude_indptr") = py::none(), arg("exclude_indices") = py::none(),
           arg("candidates") = py::none(), arg("blocked") = py::none(),

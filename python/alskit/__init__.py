@@ -11,6 +11,7 @@ from .als import (
     BiasedMFScorer,
     ImplicitMFConfig,
     ImplicitMFScorer,
+    load,
 )
 from .bias import BiasModel, Damping
 from .component import Component
@@ -26,7 +27,7 @@ from .data import (
     load_movielens,
     load_parquet,
 )
-from .persistence import ModelFileError, load
+from .persistence import ModelFileError
 from .recommendations import Recommendations
 from .training import IterativeTraining, TrainContext, TrainingData, TrainingOptions
 

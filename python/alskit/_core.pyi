@@ -47,7 +47,9 @@ def transpose_csr(
     *,
     threads: int = 0,
 ) -> tuple[NDArray[_Ptr], NDArray[np.int32], None]: ...
-def gram(factors: NDArray[_Float], reg: float, *, threads: int = 0) -> NDArray[_Float]: ...
+def gram(
+    factors: NDArray[_Float], reg: float, *, threads: int = 0, trusted: bool = False
+) -> NDArray[_Float]: ...
 def explicit_half_epoch(
     indptr: _IndPtr,
     indices: _Indices,
@@ -57,6 +59,7 @@ def explicit_half_epoch(
     reg: float,
     *,
     threads: int = 0,
+    trusted: bool = False,
 ) -> float: ...
 def implicit_half_epoch(
     indptr: _IndPtr,
@@ -70,6 +73,7 @@ def implicit_half_epoch(
     solver: Literal["cholesky", "cg"] = "cholesky",
     cg_steps: int = 3,
     threads: int = 0,
+    trusted: bool = False,
 ) -> float: ...
 def fold_in_explicit(
     indptr: _IndPtr,
@@ -79,6 +83,7 @@ def fold_in_explicit(
     reg: float,
     *,
     threads: int = 0,
+    trusted: bool = False,
 ) -> NDArray[_Float]: ...
 def fold_in_implicit(
     indptr: _IndPtr,
@@ -89,6 +94,7 @@ def fold_in_implicit(
     *,
     targets: NDArray[_Float] | None = None,
     threads: int = 0,
+    trusted: bool = False,
 ) -> NDArray[_Float]: ...
 def top_n(
     user_factors: NDArray[_Float],

@@ -22,25 +22,38 @@ from typing import Any
 import numpy as np
 
 from . import __version__
-from .als import ALSBase, BiasedMFConfig, BiasedMFScorer, ImplicitMFConfig, ImplicitMFScorer
+from .als import SCORERS, ALSBase, ALSConfig, BiasedMFScorer, ImplicitMFScorer, kind_of, load
 from .data import Dataset, load_interactions
 from .training import TrainingOptions
 
-MODELS: dict[str, type[ALSBase]] = {"biased": BiasedMFScorer, "implicit": ImplicitMFScorer}
-LABELS = {"biased": "BiasedMF", "implicit": "ImplicitMF"}
+MODELS = SCORERS  # --model KIND: the registered scorers
+LABELS = {kind: cls.label for kind, cls in SCORERS.items()}
 
-# Each model option: its config field, and the model it applies to (None: both).
+# Each model option: its config field (the scorers whose config has it take the option).
+MODEL_FIELDS: dict[str, str] = {
+    "features": "embedding_size",
+    "epochs": "epochs",
+    "regularization": "regularization",
+    "dtype": "dtype",
+    "user_embeddings": "user_embeddings",
+    "damping": "damping",
+    "weight": "weight",
+    "use_ratings": "use_ratings",
+    "solver": "solver",
+    "cg_steps": "cg_steps",
+}
+
+
+def _takers(dest: str) -> list[str]:
+    """The scorers whose config has the option's field."""
+    field = MODEL_FIELDS[dest]
+    return sorted(k for k, cls in MODELS.items() if field in cls.config_class().model_fields)
+
+
+# Each model option: its config field, and the model it applies to (None: every model).
 MODEL_OPTIONS: dict[str, tuple[str, str | None]] = {
-    "features": ("embedding_size", None),
-    "epochs": ("epochs", None),
-    "regularization": ("regularization", None),
-    "dtype": ("dtype", None),
-    "user_embeddings": ("user_embeddings", None),
-    "damping": ("damping", "biased"),
-    "weight": ("weight", "implicit"),
-    "use_ratings": ("use_ratings", "implicit"),
-    "solver": ("solver", "implicit"),
-    "cg_steps": ("cg_steps", "implicit"),
+    dest: (field, None if len(_takers(dest)) == len(MODELS) else "/".join(_takers(dest)))
+    for dest, field in MODEL_FIELDS.items()
 }
 
 # Output file extensions of `recommend -o` (text formats may add .gz/.bz2/.xz).
@@ -64,7 +77,7 @@ def _flag(dest: str) -> str:
 
 def _default(model: str | None, field: str) -> Any:
     """A model option's default, from its config (the one place it is defined)."""
-    config = ImplicitMFConfig if model == "implicit" else BiasedMFConfig
+    config = ALSConfig if model is None else MODELS[model].config_class()
     return config.model_fields[field].default
 
 
@@ -98,12 +111,12 @@ def _given_options(args: argparse.Namespace) -> list[str]:
 
 
 def _check_applicable(args: argparse.Namespace, kind: str) -> None:
-    wrong = [d for d in _given_options(args) if MODEL_OPTIONS[d][1] not in (None, kind)]
+    wrong = [d for d in _given_options(args) if kind not in _takers(d)]
     if wrong:
         flags = ", ".join(_flag(d) for d in wrong)
-        other = "implicit" if kind == "biased" else "biased"
+        others = " or ".join(f"--model {k}" for k in sorted({k for d in wrong for k in _takers(d)}))
         verb = "does" if len(wrong) == 1 else "do"
-        raise CommandError(f"{flags} {verb} not apply to --model {kind} (only to --model {other})")
+        raise CommandError(f"{flags} {verb} not apply to --model {kind} (only to {others})")
 
 
 def _choose_model(args: argparse.Namespace, data: Dataset) -> tuple[str, str]:
@@ -112,11 +125,11 @@ def _choose_model(args: argparse.Namespace, data: Dataset) -> tuple[str, str]:
     if args.model is not None:
         kind, reason = args.model, f"--model {args.model}"
     else:
-        given = _given_options(args)
-        implied = sorted({m for d in given if (m := MODEL_OPTIONS[d][1]) is not None})
+        specific = [d for d in _given_options(args) if MODEL_OPTIONS[d][1] is not None]
+        implied = set(MODELS).intersection(*(_takers(d) for d in specific)) if specific else set()
         if len(implied) == 1:
-            kind = implied[0]
-            flags = ", ".join(_flag(d) for d in given if MODEL_OPTIONS[d][1] == kind)
+            (kind,) = implied
+            flags = ", ".join(_flag(d) for d in specific)
             reason = f"chosen because {flags} applies only to it"
         elif data.ratings is not None:
             kind, reason = "biased", "chosen because the data has ratings"
@@ -160,7 +173,7 @@ def _make_model(kind: str, args: argparse.Namespace) -> ALSBase:
 
 
 def _kind_of(model: ALSBase) -> str:
-    return next(k for k, cls in MODELS.items() if type(model) is cls)
+    return kind_of(model)
 
 
 def _plural(count: int, noun: str) -> str:
@@ -225,10 +238,8 @@ def _output_format(path: str) -> str:
 
 
 def _save(model: ALSBase, path: str) -> None:
-    from .persistence import save
-
     try:
-        save(model, path)
+        model.save(path)
     except OSError as e:
         raise CommandError(f"cannot write {path}: {e.strerror or _describe(e)}") from e
 
@@ -414,8 +425,6 @@ def _verbose(args: argparse.Namespace) -> None:
 
 
 def _read_model(path: str) -> ALSBase:
-    from .persistence import load
-
     if not Path(path).exists():
         raise CommandError(f"model file not found: {path}")
     try:

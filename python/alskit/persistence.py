@@ -1,10 +1,14 @@
-"""Saving and loading trained models in a safe, versioned, pickle-free format.
+"""The model file: a safe, versioned, pickle-free archive of a model's state.
 
 A model file is a zip archive holding ``model.json`` (format version, model class, config,
 scalar state, and the name, dtype, shape and SHA-256 of every array) and one ``.npy`` file
-per array, read with ``allow_pickle=False``. Loading executes no code from the file: the
-class is looked up in a fixed table, the config is validated by pydantic, and every array is
-checked against its recorded digest, dtype and shape before use.
+per array, read with ``allow_pickle=False``. Reading executes no code from the file: every
+array is checked against its recorded digest, dtype and shape, and against the names and
+dtypes a :class:`Schema` allows for the model class, before use.
+
+This module knows nothing of the models: the scorers declare their own state
+(``_state``/``_restore`` in :mod:`alskit.als`, whose registry is the :class:`Schema` and which
+implements ``alskit.load`` and ``save`` on :func:`write_model`/:func:`read_model`).
 """
 
 from __future__ import annotations
@@ -16,24 +20,19 @@ import math
 import os
 import tokenize
 import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
 from ._atomic import atomic_output
-from .als import ALSBase, BiasedMFScorer, ImplicitMFScorer
-from .bias import BiasModel
-from .data import CSRMatrix, Vocabulary
 
 FORMAT = "alskit-model"
 FORMAT_VERSION = 1
-_MODELS: dict[str, type[ALSBase]] = {
-    "BiasedMFScorer": BiasedMFScorer,
-    "ImplicitMFScorer": ImplicitMFScorer,
-}
 _ALLOWED_KINDS = {"f", "i", "U", "b"}  # numbers, integer/string ids, flags: never objects
 
 
@@ -47,52 +46,46 @@ def _digest(array: NDArray[Any]) -> str:
     return hashlib.sha256(flat.view(np.uint8).data).hexdigest()
 
 
-def _collect(model: ALSBase) -> tuple[dict[str, NDArray[Any]], dict[str, Any]]:
-    arrays: dict[str, NDArray[Any]] = {
-        "users": model.users_.ids(),
-        "items": model.items_.ids(),
-        "item_features": model.item_features_,
-        "seen_indptr": model.user_items_.indptr,
-        "seen_indices": model.user_items_.indices,
-    }
-    state: dict[str, Any] = {"trained_epochs": model.trained_epochs}
-    if model.user_features_ is not None:
-        arrays["user_features"] = model.user_features_
-    if isinstance(model, BiasedMFScorer):
-        arrays["user_biases"] = model.bias_.user_biases
-        arrays["item_biases"] = model.bias_.item_biases
-        state["global_bias"] = model.bias_.global_bias
-        state["damping"] = list(model.bias_.damping)
-    if isinstance(model, ImplicitMFScorer) and getattr(model, "OtOr_", None) is not None:
-        arrays["OtOr"] = model.OtOr_
-    return arrays, state
+class Schema(Protocol):
+    """What a model file of each model class may hold (the model registry implements it)."""
+
+    def arrays(self, model: Any) -> Mapping[str, tuple[str, ...]]:
+        """The arrays a file of ``model`` (the header's class name) may hold, each with its
+        allowed dtypes (``"ids"``: int64 or unicode ids; ``"factor"``: :meth:`factor_dtype`;
+        else a dtype string such as ``"<i4"``). Raises ModelFileError for an unknown class."""
+        ...
+
+    def factor_dtype(self, model: str, config: Any) -> np.dtype[Any]:
+        """The factor dtype of a ``model`` file with this ``config``; ModelFileError if the
+        config is invalid."""
+        ...
 
 
-def save(model: ALSBase, path: str | PathLike[str]) -> None:
-    """Write a trained model to ``path``, atomically (see :mod:`alskit._atomic`: a unique
-    temporary file renamed over the final name, so a failed or concurrent save never leaves a
-    half-written model, and the file that is there is always one complete model).
+@dataclass(frozen=True)
+class Archive:
+    """The contents of a model file, checked against its :class:`Schema`."""
 
-    Safe to call from any thread: while the model trains in another thread, the model as it
-    was before that training started is written (never a mix of epochs).
-    """
-    if not isinstance(model, ALSBase):
-        raise TypeError(f"cannot save a {type(model).__name__}: only alskit ALS models")
-    with model._reading() as snapshot:
-        _write(snapshot, path)
+    model: str
+    config: dict[str, Any]
+    state: dict[str, Any]
+    arrays: dict[str, NDArray[Any]]
 
 
-def _write(model: ALSBase, path: str | PathLike[str]) -> None:
-    model._check_trained()
-    name = type(model).__name__
-    if name not in _MODELS or type(model) is not _MODELS[name]:
-        raise TypeError(f"cannot save a {name}: only {sorted(_MODELS)} are supported")
-    arrays, state = _collect(model)
+def write_model(
+    path: str | PathLike[str],
+    model: str,
+    config: dict[str, Any],
+    state: dict[str, Any],
+    arrays: Mapping[str, NDArray[Any]],
+) -> None:
+    """Write a model file, atomically (see :mod:`alskit._atomic`: a unique temporary file
+    renamed over the final name, so a failed or concurrent save never leaves a half-written
+    model, and the file that is there is always one complete model)."""
     header = {
         "format": FORMAT,
         "version": FORMAT_VERSION,
-        "model": name,
-        "config": model.dump_config(),
+        "model": model,
+        "config": config,
         "state": state,
         "arrays": {
             key: {"dtype": a.dtype.str, "shape": list(a.shape), "sha256": _digest(a)}
@@ -109,7 +102,7 @@ def _write(model: ALSBase, path: str | PathLike[str]) -> None:
                 np.lib.format.write_array(member, np.ascontiguousarray(array), allow_pickle=False)
 
 
-def _read_header(archive: zipfile.ZipFile) -> dict[str, Any]:
+def _read_header(archive: zipfile.ZipFile, schema: Schema) -> dict[str, Any]:
     try:
         header = json.loads(archive.read("model.json"))
     except KeyError as e:
@@ -128,26 +121,12 @@ def _read_header(archive: zipfile.ZipFile) -> dict[str, Any]:
             f"model file format version {version} is newer than this alskit supports "
             f"({FORMAT_VERSION}); upgrade alskit to load it"
         )
-    if header.get("model") not in _MODELS:
-        raise ModelFileError(f"unknown model class {header.get('model')!r}")
+    schema.arrays(header.get("model"))  # an unknown class is refused here
     if not isinstance(header.get("arrays"), dict) or not isinstance(header.get("state"), dict):
         raise ModelFileError("model.json lacks its array table or state")
     return header
 
 
-# Arrays a model file may hold, and the dtypes each may have ("factor": the config's dtype).
-_COMMON_ARRAYS = {
-    "users": ("ids",),
-    "items": ("ids",),
-    "item_features": ("factor",),
-    "user_features": ("factor",),
-    "seen_indptr": ("<i4", "<i8"),
-    "seen_indices": ("<i4",),
-}
-_MODEL_ARRAYS: dict[str, dict[str, tuple[str, ...]]] = {
-    "BiasedMFScorer": {**_COMMON_ARRAYS, "user_biases": ("<f8",), "item_biases": ("<f8",)},
-    "ImplicitMFScorer": {**_COMMON_ARRAYS, "OtOr": ("factor",)},
-}
 _CHUNK = 1 << 20  # bytes read at a time into the final array (no whole-member buffer)
 
 
@@ -255,20 +234,10 @@ _DAMAGE = (
 )
 
 
-def _factor_dtype(header: dict[str, Any]) -> np.dtype[Any]:
-    cls = _MODELS[header["model"]]
-    if not isinstance(header.get("config"), dict):
-        raise ModelFileError("model.json has no config")
-    try:
-        return np.dtype(cls.validate_config(header["config"]).dtype)
-    except (ValueError, TypeError) as e:
-        raise ModelFileError(f"invalid model configuration: {e}") from e
-
-
 def _read_arrays(
-    archive: zipfile.ZipFile, header: dict[str, Any], file_size: int
+    archive: zipfile.ZipFile, header: dict[str, Any], file_size: int, schema: Schema
 ) -> dict[str, Any]:
-    allowed = _MODEL_ARRAYS[header["model"]]
+    allowed = schema.arrays(header["model"])
     unknown = sorted(set(header["arrays"]) - set(allowed))
     if unknown:
         name = unknown[0]
@@ -279,21 +248,22 @@ def _read_arrays(
     extra = sorted(set(archive.namelist()) - members)
     if extra:
         raise ModelFileError(f"unexpected member {extra[0]!r} in the model file")
-    factor = _factor_dtype(header)
+    if not isinstance(header.get("config"), dict):
+        raise ModelFileError("model.json has no config")
+    factor = schema.factor_dtype(header["model"], header["config"])
     return {
         key: _read_array(archive, key, spec, allowed[key], factor, file_size)
         for key, spec in header["arrays"].items()
     }
 
 
-def load(path: str | PathLike[str]) -> ALSBase:
-    """Read a model written by :func:`save`; raises :class:`ModelFileError` (a
+def read_model(path: str | PathLike[str], schema: Schema) -> Archive:
+    """Read a model file written by :func:`write_model`; raises :class:`ModelFileError` (a
     ``ValueError``) for a damaged, tampered, foreign or too-new file.
 
     Memory stays bounded by the file: members must be stored uncompressed, declared sizes are
     checked against the file's size before anything is allocated, and each array is read
-    straight into its final buffer. Array names and dtypes are checked against what
-    :func:`save` writes for the model class.
+    straight into its final buffer. Array names and dtypes are checked against ``schema``.
     """
     if not isinstance(path, str | PathLike):
         raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
@@ -302,41 +272,32 @@ def load(path: str | PathLike[str]) -> ALSBase:
     try:
         with open(path, "rb") as raw, zipfile.ZipFile(raw) as archive:
             file_size = os.fstat(raw.fileno()).st_size
-            header = _read_header(archive)
-            arrays = _read_arrays(archive, header, file_size)
-        return _build(header, arrays)
+            header = _read_header(archive, schema)
+            arrays = _read_arrays(archive, header, file_size, schema)
     except ModelFileError:
         raise
     except _DAMAGE as e:
-        raise ModelFileError(
-            f"{path}: not a readable alskit model file ({type(e).__name__}: {e})"
-        ) from e
+        raise unreadable(path, e) from e
+    return Archive(header["model"], header["config"], header["state"], arrays)
 
 
-def _require(arrays: dict[str, NDArray[Any]], key: str) -> NDArray[Any]:
-    if key not in arrays:
-        raise ModelFileError(f"array {key!r} is missing from the file")
-    return arrays[key]
+def unreadable(path: str | PathLike[str], error: BaseException) -> ModelFileError:
+    """The error for a file that reading (or assembling a model from it) failed on."""
+    return ModelFileError(
+        f"{path}: not a readable alskit model file ({type(error).__name__}: {error})"
+    )
 
 
-def _build(header: dict[str, Any], arrays: dict[str, NDArray[Any]]) -> ALSBase:
-    """Assemble the model, turning any inconsistency of the file into a ModelFileError."""
-    try:
-        return _assemble(header, arrays)
-    except ModelFileError:
-        raise
-    except (KeyError, TypeError, ValueError) as e:
-        raise ModelFileError(f"inconsistent model file: {type(e).__name__}: {e}") from e
-
-
-def _state_count(state: dict[str, Any], key: str) -> int:
+def state_count(state: dict[str, Any], key: str) -> int:
+    """``state[key]`` as a non-negative int (ModelFileError naming it otherwise)."""
     value = state.get(key)
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ModelFileError(f"state.{key} must be a non-negative int, got {value!r}")
     return value
 
 
-def _state_float(state: dict[str, Any], key: str) -> float:
+def state_float(state: dict[str, Any], key: str) -> float:
+    """``state[key]`` as a finite float (ModelFileError naming it otherwise)."""
     value = state.get(key)
     # JSON has NaN, Infinity and ints beyond float range: none is a usable (finite) number.
     number = value if isinstance(value, float) else math.nan
@@ -347,74 +308,8 @@ def _state_float(state: dict[str, Any], key: str) -> float:
     return number
 
 
-def _assemble(header: dict[str, Any], arrays: dict[str, NDArray[Any]]) -> ALSBase:
-    cls = _MODELS[header["model"]]
-    if not isinstance(header.get("config"), dict):
-        raise ModelFileError("model.json has no config")
-    try:
-        model = cls(config=header["config"])
-    except (ValueError, TypeError) as e:
-        raise ModelFileError(f"invalid model configuration: {e}") from e
-    state = header["state"]
-    users = Vocabulary(_require(arrays, "users"), "user", reorder=False)
-    items = Vocabulary(_require(arrays, "items"), "item", reorder=False)
-    k = model.config.embedding_size
-    expected = (len(items), k)
-    item_features = _require(arrays, "item_features")
-    if item_features.shape != expected or item_features.dtype != np.dtype(model.config.dtype):
-        raise ModelFileError(f"item_features must be {expected} {model.config.dtype}")
-    user_features = arrays.get("user_features")
-    # (user_embeddings=False models keep their user features until training finishes.)
-    if user_features is None and model.config.user_embeddings is not False:
-        raise ModelFileError(
-            f"user_embeddings={model.config.user_embeddings!r} but the file has no user features"
-        )
-    if user_features is not None and (
-        user_features.shape != (len(users), k) or user_features.dtype != item_features.dtype
-    ):
-        raise ModelFileError(f"user_features must be {(len(users), k)} {model.config.dtype}")
-    seen = CSRMatrix(
-        _require(arrays, "seen_indptr"),
-        _require(arrays, "seen_indices"),
-        None,
-        (len(users), len(items)),
-    )
-    try:
-        seen.validate()
-    except (ValueError, TypeError) as e:
-        raise ModelFileError(f"seen-items matrix is invalid: {e}") from e
-
-    for key, array in arrays.items():
-        if array.dtype.kind == "f" and not np.isfinite(array).all():
-            raise ModelFileError(f"array {key!r} contains non-finite values")
-    model.users_, model.items_ = users, items
-    model.item_features_ = np.ascontiguousarray(item_features)
-    model.user_features_ = None if user_features is None else np.ascontiguousarray(user_features)
-    model.user_items_ = seen
-    model.trained_epochs = _state_count(state, "trained_epochs")
-    if isinstance(model, BiasedMFScorer):
-        ub, ib = _require(arrays, "user_biases"), _require(arrays, "item_biases")
-        if ub.shape != (len(users),) or ib.shape != (len(items),):
-            raise ModelFileError("bias arrays do not match the vocabularies")
-        damping = state.get("damping")
-        if not (
-            isinstance(damping, list)
-            and len(damping) == 2
-            and all(
-                isinstance(d, int | float) and not isinstance(d, bool) and np.isfinite(d) and d >= 0
-                for d in damping
-            )
-        ):
-            raise ModelFileError(f"state.damping must be a pair of numbers, got {damping!r}")
-        model.bias_ = BiasModel(
-            (float(damping[0]), float(damping[1])),
-            _state_float(state, "global_bias"),
-            ub.astype(np.float64),
-            ib.astype(np.float64),
-            items,
-        )
-    if isinstance(model, ImplicitMFScorer) and "OtOr" in arrays:
-        if arrays["OtOr"].shape != (k, k):
-            raise ModelFileError("OtOr must be k × k")
-        model.OtOr_ = np.ascontiguousarray(arrays["OtOr"])
-    return model
+def require_array(arrays: Mapping[str, NDArray[Any]], key: str) -> NDArray[Any]:
+    """``arrays[key]``, or ModelFileError naming the missing array."""
+    if key not in arrays:
+        raise ModelFileError(f"array {key!r} is missing from the file")
+    return arrays[key]

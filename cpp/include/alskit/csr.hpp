@@ -17,19 +17,20 @@ namespace alskit {
 /// [0, ncols), every value finite. `name` prefixes the messages (e.g. "ratings." or "").
 template <class Scalar, class Ptr>
 void validate_csr(const CsrView<Scalar, Ptr>& m, const std::string& name) {
-    require(m.nrows >= 0 && m.ncols >= 0, name + "shape is negative");
-    require(m.ncols <= std::numeric_limits<std::int32_t>::max(),
-            name + "ncols: more than 2^31-1 columns cannot be indexed by int32 indices");
+    require(m.nrows >= 0 && m.ncols >= 0, name, "shape is negative");
+    require(m.ncols <= std::numeric_limits<std::int32_t>::max(), name,
+            "ncols: more than 2^31-1 columns cannot be indexed by int32 indices");
     const Index first = static_cast<Index>(m.indptr[0]);
-    require(first >= 0, name + "indptr[0] is negative");
+    require(first >= 0, name, "indptr[0] is negative");
     for (Index r = 0; r < m.nrows; ++r) {
         if (m.indptr[r + 1] < m.indptr[r]) {
-            fail_argument(name + "indptr is not monotone at row " + std::to_string(r));
+            fail_argument(name + "indptr is not monotone at row " + std::to_string(r) +
+                          " (it must be non-decreasing)");
         }
     }
     const Index last = static_cast<Index>(m.indptr[m.nrows]);
-    require(last <= m.entries, name + "indptr points past the end of indices (" +
-                                   std::to_string(last) + " > " + std::to_string(m.entries) + ")");
+    require(last <= m.entries, name, "indptr points past the end of indices (", last, " > ",
+            m.entries, ")");
     for (Index j = first; j < last; ++j) {
         const std::int32_t c = m.indices[j];
         if (c < 0 || c >= m.ncols) {

@@ -3,6 +3,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 namespace alskit {
 
@@ -22,8 +23,25 @@ class NumericalError : public std::runtime_error {
     throw InvalidArgument(message);
 }
 
-inline void require(bool condition, const std::string& message) {
-    if (!condition) fail_argument(message);
+namespace detail {
+
+inline void append(std::string& message, const std::string& part) { message += part; }
+inline void append(std::string& message, const char* part) { message += part; }
+template <class Number, std::enable_if_t<std::is_arithmetic_v<Number>, int> = 0>
+void append(std::string& message, Number part) {
+    message += std::to_string(part);
+}
+
+}  // namespace detail
+
+/// Throws InvalidArgument unless `condition`. The message is the concatenation of `parts`
+/// (strings and numbers), built only when the check fails: a check in a loop costs a compare.
+template <class... Parts>
+void require(bool condition, const Parts&... parts) {
+    if (condition) return;
+    std::string message;
+    (detail::append(message, parts), ...);
+    fail_argument(message);
 }
 
 }  // namespace alskit

@@ -140,7 +140,7 @@ double implicit_half_epoch(const CsrView<Scalar, Ptr>& conf, MatrixMap<Scalar> l
     check_half_epoch_shapes(conf, left.rows(), left.cols(), right);
     require(gram.rows() == right.cols() && gram.cols() == right.cols(),
             "gram must be k × k with k = " + std::to_string(right.cols()));
-    require(cg_steps >= 1 || solver == ImplicitSolver::cholesky, "cg_steps must be at least 1");
+    require(cg_steps >= 1, "cg_steps must be at least 1");  // (whatever the solver: one rule)
     return update_rows(
         conf, left, threads, [&](RowWorkspace<Scalar>& ws, Index r) -> const Vector<Scalar>* {
             if (solver == ImplicitSolver::cholesky) {

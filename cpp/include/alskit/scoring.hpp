@@ -67,10 +67,9 @@ void top_n(ConstMatrixMap<Scalar> user_factors, ConstMatrixMap<Scalar> item_fact
         position.assign(static_cast<std::size_t>(n_items), -1);
         for (Index c = 0; c < n_cols; ++c) {
             const std::int32_t item = req.candidates[c];
-            require(item >= 0 && item < n_items,
-                    "candidates[" + std::to_string(c) + "] is not a valid item number");
-            require(position[static_cast<std::size_t>(item)] < 0,
-                    "candidates contains item " + std::to_string(item) + " twice");
+            require(item >= 0 && item < n_items, "candidates[", c, "] is not a valid item number");
+            require(position[static_cast<std::size_t>(item)] < 0, "candidates contains item ", item,
+                    " twice");
             position[static_cast<std::size_t>(item)] = static_cast<std::int32_t>(c);
             gathered.row(c) = item_factors.row(item);
         }
@@ -181,13 +180,20 @@ void top_n(ConstMatrixMap<Scalar> user_factors, ConstMatrixMap<Scalar> item_fact
     errors.rethrow();
 }
 
-/// out[j] = p_{users[j]} · q_{items[j]} (+ offsets); rows/items must be valid numbers.
+/// out[j] = p_{users[j]} · q_{items[j]} (+ offsets); each users[j] / items[j] must be a row
+/// of its factor matrix (checked here: the messages name them user_nums / item_nums).
 template <class Scalar>
 void score_pairs(ConstMatrixMap<Scalar> user_factors, ConstMatrixMap<Scalar> item_factors,
                  const std::int32_t* users, const std::int32_t* items, Index pairs,
                  const Scalar* user_offsets, const Scalar* item_offsets, Scalar* out,
                  int requested_threads) {
     require(user_factors.cols() == item_factors.cols(), "factor widths differ");
+    for (Index j = 0; j < pairs; ++j) {
+        require(users[j] >= 0 && users[j] < user_factors.rows(), "user_nums[", j, "] = ", users[j],
+                " is not a valid row");
+        require(items[j] >= 0 && items[j] < item_factors.rows(), "item_nums[", j, "] = ", items[j],
+                " is not a valid row");
+    }
     const int threads = resolve_threads(requested_threads, pairs / 4096 + 1);
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(threads) schedule(static)

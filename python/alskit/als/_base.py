@@ -1,53 +1,35 @@
-"""ALSBase: the training loop and scoring shared by the explicit and implicit scorers."""
+"""ALSBase: the learned state of the ALS scorers and their training loop (the hooks each
+scorer implements), and the state a scorer saves and restores. Serving the learned state —
+scoring, fold-in, top-N — is :mod:`alskit.als._serving`'s."""
 
 from __future__ import annotations
 
-import functools
 import math
 import weakref
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from os import PathLike
-from typing import Any, Concatenate, ParamSpec, TypeVar, cast
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import NDArray
 
 from .._concurrency import TrainingToken, guard_of
-from .._native import core
-from .._threads import blas_limited, memory_limit, resolve_threads
+from .._threads import blas_limited, memory_limit
 from ..component import Component
-from ..data import CSRMatrix, Dataset, ItemList, RecQuery, Vocabulary
-from ..data._arrays import as_id_array
+from ..data import CSRMatrix, Dataset, Vocabulary
 from ..interrupts import deferred_interrupt
-from ..recommendations import Recommendations
+from ..persistence import ModelFileError, require_array, state_count
 from ..training import IterativeTraining, TrainContext, TrainingData, TrainingOptions
+from . import _registry
 from ._config import ALSConfig
+from ._serving import Serving
 
-QueryLike = RecQuery | ItemList | int | str | np.integer[Any] | None
 _M = TypeVar("_M", bound="ALSBase")
-_P = ParamSpec("_P")
-_R = TypeVar("_R")
 
 
-def _reads(method: Callable[Concatenate[_M, _P], _R]) -> Callable[Concatenate[_M, _P], _R]:
-    """A read of the learned state: runs on the model, or, while another thread trains it,
-    on the model as it was before that training (see :mod:`alskit._concurrency`)."""
-
-    @functools.wraps(method)
-    def read(self: _M, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
-        guard = guard_of(self)  # (the body of _reading, inlined: this runs on every call)
-        guard.lock.acquire_shared()
-        try:
-            return method(cast(_M, guard.reader(self)), *args, **kwargs)
-        finally:
-            guard.lock.release_shared()
-
-    return read
-
-
-class ALSBase(IterativeTraining, Component[ALSConfig], ABC):
+class ALSBase(IterativeTraining, Component[ALSConfig], Serving, ABC):
     """Base class of the ALS scorers.
 
     Learned state (after training): ``users_`` and ``items_`` (vocabularies),
@@ -62,6 +44,12 @@ class ALSBase(IterativeTraining, Component[ALSConfig], ABC):
     """
 
     config: ALSConfig
+    kind: ClassVar[str]
+    """The scorer's registered name (``alskit train --model KIND``, :data:`alskit.als.SCORERS`)."""
+    label: ClassVar[str]
+    """Its name in reports ("BiasedMF")."""
+    predicts_ratings: ClassVar[bool] = False
+    """Whether its scores are on the rating scale (evaluation then measures RMSE and MAE)."""
     users_: Vocabulary
     items_: Vocabulary
     user_features_: NDArray[np.floating[Any]] | None
@@ -71,10 +59,6 @@ class ALSBase(IterativeTraining, Component[ALSConfig], ABC):
     @property
     def expected_training_epochs(self) -> int:
         return self.config.epochs
-
-    @property
-    def dtype(self) -> np.dtype[Any]:
-        return np.dtype(self.config.dtype)
 
     def training_loop(self, data: Dataset, options: TrainingOptions) -> Iterator[dict[str, float]]:
         """Prepare the data and initial parameters now; return the generator of epochs.
@@ -161,6 +145,11 @@ class ALSBase(IterativeTraining, Component[ALSConfig], ABC):
         self, train: TrainingData, threads: int, token: TrainingToken
     ) -> Iterator[dict[str, float]]:
         assert self.user_features_ is not None
+        # Checked once here, the half-epochs trust them: the training matrix (validated when
+        # TrainingData.create transposed it natively; its transpose is valid by construction)
+        # and the factors (the kernels only ever write finite ones, or raise).
+        check_finite("item_features", self.item_features_)
+        check_finite("user_features", self.user_features_)
         user_ctx = TrainContext.create(
             "user",
             train.ui_rates,
@@ -235,12 +224,6 @@ class ALSBase(IterativeTraining, Component[ALSConfig], ABC):
     def finalize_training(self) -> None:
         """Runs once the last epoch has finished (precomputations for scoring)."""
 
-    def finalize_scores(
-        self, user_num: int | None, items: ItemList, user_bias: float | None
-    ) -> ItemList:
-        """Last transformation of the raw scores p·q (e.g. adding biases)."""
-        return items
-
     def _check_trained(self) -> None:
         """Refuse to serve a model that has not completed an epoch: its factors (if any) are
         random initial values, and its scores would be meaningless. A model interrupted at a
@@ -253,235 +236,19 @@ class ALSBase(IterativeTraining, Component[ALSConfig], ABC):
                 "interrupted or failed before the first epoch ended): call train() again"
             )
 
-    @_reads
-    def __call__(self, query: QueryLike = None, items: ItemList | ArrayLike = ()) -> ItemList:
-        """Score ``items`` for the user in ``query``; NaN where no score can be computed.
-
-        A query with a non-empty history is folded in (unless ``user_embeddings="prefer"``);
-        otherwise the user's stored embedding is used; an unknown user with nothing to fold
-        in, and items the model does not know, get NaN. The output keeps ``items``' order.
-        """
-        self._check_trained()
-        query = RecQuery.create(query)
-        if not isinstance(items, ItemList):
-            items = ItemList(items, vocabulary=self.items_)  # validates the ids (item_ids)
-        user_num = None
-        if query.user_id is not None:
-            user_num = self.users_.number(query.user_id, missing="none")
-
-        embedding: NDArray[np.floating[Any]] | None = None
-        user_bias: float | None = None
-        history = query.user_items
-        if history is not None and len(history) > 0 and self.config.user_embeddings != "prefer":
-            embedding, user_bias = self.new_user_embedding(user_num, history)
-        elif user_num is not None and self.user_features_ is not None:
-            embedding = self.user_features_[user_num]
-
-        scores = np.full(len(items), np.nan)
-        if embedding is not None and len(items) > 0:
-            nums = items.numbers(vocabulary=self.items_, missing="negative")
-            known = nums >= 0
-            scores[known] = self.item_features_[nums[known]] @ embedding
-        scored = items.with_scores(scores)
-        if embedding is None:
-            return scored
-        return self.finalize_scores(user_num, scored, user_bias)
-
-    @_reads
-    def fold_in_users(
-        self, histories: Sequence[ItemList], *, threads: int | None = None
-    ) -> tuple[NDArray[np.floating[Any]], NDArray[np.float64] | None]:
-        """Embeddings of new users from their histories, all solved in one native batch.
-
-        Returns one embedding row per history (in order) and, for models with biases, each
-        user's bias (else None). Items the model does not know and non-finite ratings are
-        left out; a history with nothing usable gets the zero embedding.
-        """
-        self._check_trained()
-        if isinstance(histories, ItemList) or not all(isinstance(h, ItemList) for h in histories):
-            raise TypeError("histories must be a sequence of ItemList (one per new user)")
-        n = len(histories)
-        rows = np.repeat(np.arange(n, dtype=np.intp), [len(h) for h in histories])
-        nums = np.concatenate(
-            [h.numbers(vocabulary=self.items_, missing="negative") for h in histories]
-            or [np.empty(0, np.int32)]
-        )
-        values, biases = self._fold_in_values(histories, rows, nums)
-        keep = (nums >= 0) & np.isfinite(values)
-        order = np.lexsort((nums[keep], rows[keep]))  # CSR order: by row, then by item
-        indptr = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(np.bincount(rows[keep], minlength=n), out=indptr[1:])
-        indices = np.ascontiguousarray(nums[keep][order], dtype=np.int32)
-        values = np.ascontiguousarray(values[keep][order], dtype=self.dtype)
-        embeddings = self._fold_in_solve(indptr, indices, values, resolve_threads(threads))
-        return embeddings, biases
-
-    @abstractmethod
-    def _fold_in_values(
-        self, histories: Sequence[ItemList], rows: NDArray[np.intp], nums: NDArray[np.int32]
-    ) -> tuple[NDArray[np.floating[Any]], NDArray[np.float64] | None]:
-        """Per-entry solve values (NaN: leave out) and per-history biases (or None)."""
-
-    @abstractmethod
-    def _fold_in_solve(
-        self,
-        indptr: NDArray[np.int64],
-        indices: NDArray[np.int32],
-        values: NDArray[np.floating[Any]],
-        threads: int,
-    ) -> NDArray[np.floating[Any]]:
-        """Native solve of a fold-in CSR batch."""
-
-    def new_user_embedding(
-        self, user_num: int | None, items: ItemList
-    ) -> tuple[NDArray[np.floating[Any]], float | None]:
-        """Embedding (and bias, if the model has one) of a user from their history."""
-        embeddings, biases = self.fold_in_users([items], threads=1)
-        return embeddings[0], None if biases is None else float(biases[0])
-
     @property
     def _thread_count(self) -> int:
         """Threads of the current training run (all CPUs outside one)."""
         return int(getattr(self, "_threads", 0))
 
-    # ---- batch operations (native, multi-threaded) -------------------------------------
-
-    def _offsets(
-        self, user_nums: NDArray[np.int32] | None
-    ) -> tuple[NDArray[Any] | None, NDArray[Any] | None]:
-        """Per-user and per-item score offsets added to p·q (biases); none by default."""
-        return None, None
-
-    def _user_numbers(self, users: ArrayLike | None) -> tuple[NDArray[Any], NDArray[np.int32]]:
-        if users is None:
-            return self.users_.ids(), np.arange(len(self.users_), dtype=np.int32)
-        ids = _ids(users, "users")
-        return ids, self.users_.numbers(ids, missing="error")
-
-    def _require_user_embeddings(self) -> NDArray[np.floating[Any]]:
-        self._check_trained()
-        if self.user_features_ is None:
-            raise ValueError(
-                "this model keeps no user embeddings (user_embeddings=False); fold in the users' "
-                "histories (model.fold_in_users, or a RecQuery with user_items)"
-            )
-        return self.user_features_
-
-    @_reads
-    def recommend(
-        self,
-        users: ArrayLike | None = None,
-        n: int = 10,
-        *,
-        exclude_seen: bool = True,
-        candidates: ArrayLike | None = None,
-        blocklist: ArrayLike | None = None,
-        threads: int | None = None,
-    ) -> Recommendations:
-        """Top-``n`` items for each of ``users`` (ids; all users if None) from the stored
-        embeddings, computed natively in blocks of users (no users × items matrix).
-
-        ``exclude_seen`` leaves out each user's training items; ``candidates`` (item ids)
-        restricts the ranking to those items; ``blocklist`` (item ids) is never returned.
-        Ties are broken by item number. Lists are shorter than n when fewer items remain.
-        """
-        factors = self._require_user_embeddings()
-        ids, nums = self._user_numbers(users)
-        n = _list_length(n, len(self.items_))
-        exclude_indptr = exclude_indices = None
-        if exclude_seen:
-            seen = self.user_items_
-            if users is None:  # every user, in order: the stored matrix as it is (no copy)
-                exclude_indptr, exclude_indices = seen.indptr, seen.indices
-            else:
-                starts, ends = seen.indptr[nums], seen.indptr[nums + 1]
-                exclude_indptr = np.concatenate([[0], np.cumsum(ends - starts)]).astype(np.int64)
-                exclude_indices = _gather_rows(seen.indices, starts, ends)
-        cand = None
-        if candidates is not None:
-            cand = np.unique(self.items_.numbers(_ids(candidates, "candidates"), missing="error"))
-        blocked = None
-        if blocklist is not None:
-            blocked = np.zeros(len(self.items_), dtype=np.bool_)
-            listed = self.items_.numbers(_ids(blocklist, "blocklist"), missing="negative")
-            blocked[listed[listed >= 0]] = True  # unknown ids cannot be recommended anyway
-        user_offsets, item_offsets = self._offsets(nums)
-        with blas_limited():
-            items, scores = core.top_n(
-                factors if users is None else np.ascontiguousarray(factors[nums]),
-                self.item_features_,
-                int(n),
-                exclude_indptr=exclude_indptr,
-                exclude_indices=exclude_indices,
-                candidates=cand,
-                blocked=blocked,
-                user_offsets=user_offsets,
-                item_offsets=item_offsets,
-                threads=resolve_threads(threads),
-            )
-        return Recommendations.from_matrix(ids, items, scores, self.items_)
-
-    @_reads
-    def predict(
-        self, users: ArrayLike, items: ArrayLike, *, threads: int | None = None
-    ) -> NDArray[np.float64]:
-        """Scores of (user, item) pairs from stored embeddings; NaN for an unknown user or
-        item (and, without stored embeddings, for every pair)."""
-        self._check_trained()
-        user_ids, item_ids = _ids(users, "users"), _ids(items, "items")
-        if user_ids.shape != item_ids.shape:
-            raise ValueError(
-                f"users and items must be 1-D and of equal length, got {user_ids.shape} and "
-                f"{item_ids.shape}"
-            )
-        out = np.full(len(user_ids), np.nan)
-        if self.user_features_ is None or len(user_ids) == 0:
-            return out
-        unums = self.users_.numbers(user_ids, missing="negative")
-        inums = self.items_.numbers(item_ids, missing="negative")
-        ok = (unums >= 0) & (inums >= 0)
-        user_offsets, item_offsets = self._offsets(None)
-        out[ok] = core.score_pairs(
-            self.user_features_,
-            self.item_features_,
-            unums[ok].astype(np.int32),
-            inums[ok].astype(np.int32),
-            user_offsets=user_offsets,
-            item_offsets=item_offsets,
-            threads=resolve_threads(threads),
-        )
-        return out
-
-    @_reads
-    def similar_items(
-        self, items: ArrayLike, n: int = 10, *, threads: int | None = None
-    ) -> Recommendations:
-        """The ``n`` items most similar to each of ``items`` by cosine of item factors
-        (the item itself excluded)."""
-        self._check_trained()
-        ids = _ids(items, "items")
-        nums = self.items_.numbers(ids, missing="error")
-        n = _list_length(n, len(self.items_))
-        norms = np.linalg.norm(self.item_features_, axis=1, keepdims=True)
-        unit = np.ascontiguousarray(
-            self.item_features_ / np.where(norms > 0, norms, 1), dtype=self.dtype
-        )
-        exclude_indptr = np.arange(len(nums) + 1, dtype=np.int64)
-        result, scores = core.top_n(
-            np.ascontiguousarray(unit[nums]),
-            unit,
-            int(n),
-            exclude_indptr=exclude_indptr,
-            exclude_indices=nums.astype(np.int32),
-            threads=resolve_threads(threads),
-        )
-        return Recommendations.from_matrix(ids, result, scores, self.items_, "query_item_id")
-
     def save(self, path: str | PathLike[str]) -> None:
-        """Write the trained model to ``path`` (safe format; read it with ``alskit.load``)."""
-        from ..persistence import save
+        """Write the trained model to ``path`` (safe format; read it with ``alskit.load``),
+        atomically: a failed or concurrent save never leaves a half-written model.
 
-        save(self, path)
+        Safe to call from any thread: while the model trains in another thread, the model as
+        it was before that training started is written (never a mix of epochs).
+        """
+        _registry.save(self, path)
 
     def __getstate__(self) -> dict[str, Any]:
         with self._reading() as model:
@@ -490,6 +257,171 @@ class ALSBase(IterativeTraining, Component[ALSConfig], ABC):
         state.pop("_state_guard", None)  # locks of this process
         return state
 
+    # ---- the persistent state ----------------------------------------------------------
+
+    @classmethod
+    def _archive_arrays(cls) -> dict[str, tuple[str, ...]]:
+        """The arrays :meth:`_state` may give, each with its allowed dtypes ("ids": int64 or
+        unicode ids; "factor": the config's dtype; else a dtype string)."""
+        return {
+            "users": ("ids",),
+            "items": ("ids",),
+            "item_features": ("factor",),
+            "user_features": ("factor",),
+            "seen_indptr": ("<i4", "<i8"),
+            "seen_indices": ("<i4",),
+        }
+
+    def _state(self) -> tuple[dict[str, NDArray[Any]], dict[str, Any]]:
+        """What a model file keeps of this trained model: named arrays (those of
+        :meth:`_archive_arrays`) and JSON scalars; :meth:`_restore` reads them back."""
+        arrays: dict[str, NDArray[Any]] = {
+            "users": self.users_.ids(),
+            "items": self.items_.ids(),
+            "item_features": self.item_features_,
+            "seen_indptr": self.user_items_.indptr,
+            "seen_indices": self.user_items_.indices,
+        }
+        if self.user_features_ is not None:
+            arrays["user_features"] = self.user_features_
+        return arrays, {"trained_epochs": self.trained_epochs}
+
+    @classmethod
+    def _restore(
+        cls: type[_M],
+        config: Mapping[str, Any],
+        state: Mapping[str, Any],
+        arrays: Mapping[str, NDArray[Any]],
+    ) -> _M:
+        """The model :meth:`_state` described (read back from a file; ModelFileError or
+        ValueError naming what does not fit)."""
+        try:
+            model = cls(config=dict(config))
+        except (ValueError, TypeError) as e:
+            raise ModelFileError(f"invalid model configuration: {e}") from e
+        users = Vocabulary(require_array(arrays, "users"), "user", reorder=False)
+        items = Vocabulary(require_array(arrays, "items"), "item", reorder=False)
+        seen = CSRMatrix(
+            require_array(arrays, "seen_indptr"),
+            require_array(arrays, "seen_indices"),
+            None,
+            (len(users), len(items)),
+        )
+        return model._set_state(
+            users=users,
+            items=items,
+            item_features=require_array(arrays, "item_features"),
+            user_features=arrays.get("user_features"),
+            user_items=seen,
+            trained_epochs=state_count(dict(state), "trained_epochs"),
+            **model._restore_learned(dict(state), arrays, users, items),
+        )
+
+    def _restore_learned(
+        self,
+        state: dict[str, Any],
+        arrays: Mapping[str, NDArray[Any]],
+        users: Vocabulary,
+        items: Vocabulary,
+    ) -> dict[str, Any]:
+        """The scorer's own learned state from a file, as :meth:`_from_state` keywords."""
+        return {}
+
+    @classmethod
+    def _from_state(
+        cls: type[_M],
+        config: ALSConfig | Mapping[str, Any] | None = None,
+        *,
+        users: Vocabulary,
+        items: Vocabulary,
+        item_features: NDArray[np.floating[Any]],
+        user_features: NDArray[np.floating[Any]] | None,
+        user_items: CSRMatrix,
+        trained_epochs: int,
+        **learned: Any,
+    ) -> _M:
+        """A trained scorer from its learned state — the one constructor of a model that was
+        trained elsewhere (a model file; :mod:`alskit.distributed`'s workers).
+
+        ``config``: the scorer's config (or its fields); ``users``/``items``: vocabularies;
+        ``item_features`` (items × k) and ``user_features`` (users × k, or None with
+        ``user_embeddings=False``) in the config's dtype; ``user_items``: who has seen what
+        (users × items, its structure only); ``trained_epochs``: completed epochs. The
+        scorer's own state comes as keywords (``BiasedMFScorer``: ``bias``, a
+        :class:`~alskit.bias.BiasModel`; ``ImplicitMFScorer``: ``OtOr``, optional).
+
+        The arrays are validated here, once, as they enter the model (shapes, dtypes, finite
+        values, a valid seen-items matrix); serving and further training trust them.
+        """
+        if isinstance(config, ALSConfig):
+            model = cls(config=config)
+        else:
+            model = cls(config=None if config is None else dict(config))
+        return model._set_state(
+            users=users,
+            items=items,
+            item_features=item_features,
+            user_features=user_features,
+            user_items=user_items,
+            trained_epochs=trained_epochs,
+            **learned,
+        )
+
+    def _set_state(
+        self: _M,
+        *,
+        users: Vocabulary,
+        items: Vocabulary,
+        item_features: NDArray[np.floating[Any]],
+        user_features: NDArray[np.floating[Any]] | None,
+        user_items: CSRMatrix,
+        trained_epochs: int,
+        **learned: Any,
+    ) -> _M:
+        k, dtype = self.config.embedding_size, self.dtype
+        expected = (len(items), k)
+        if item_features.shape != expected or item_features.dtype != dtype:
+            raise ValueError(f"item_features must be {expected} {self.config.dtype}")
+        # (user_embeddings=False models keep their user features until training finishes.)
+        if user_features is None and self.config.user_embeddings is not False:
+            raise ValueError(
+                f"user_embeddings={self.config.user_embeddings!r} but there are no user features"
+            )
+        if user_features is not None and (
+            user_features.shape != (len(users), k) or user_features.dtype != dtype
+        ):
+            raise ValueError(f"user_features must be {(len(users), k)} {self.config.dtype}")
+        if user_items.shape != (len(users), len(items)):
+            raise ValueError(
+                f"the seen-items matrix is {user_items.shape}, expected {(len(users), len(items))}"
+            )
+        try:
+            user_items.validate()
+        except (ValueError, TypeError) as e:
+            raise ValueError(f"seen-items matrix is invalid: {e}") from e
+        for name, array in (("item_features", item_features), ("user_features", user_features)):
+            check_finite(name, array)
+        if isinstance(trained_epochs, bool) or not isinstance(trained_epochs, int | np.integer):
+            raise TypeError(f"trained_epochs must be an int, got {trained_epochs!r}")
+        self.users_, self.items_ = users, items
+        self.item_features_ = np.ascontiguousarray(item_features)
+        self.user_features_ = None if user_features is None else np.ascontiguousarray(user_features)
+        self.user_items_ = user_items
+        self.trained_epochs = int(trained_epochs)
+        self._set_learned(**learned)
+        return self
+
+    def _set_learned(self, **learned: Any) -> None:
+        """Validate and set the scorer's own learned state (keywords of :meth:`_from_state`)."""
+        if learned:
+            raise TypeError(f"{type(self).__name__} has no learned state {sorted(learned)}")
+
+
+def check_finite(name: str, array: NDArray[Any] | None) -> None:
+    """ValueError naming ``name`` if the float ``array`` holds a NaN or an infinity."""
+    if array is not None and array.dtype.kind == "f" and not np.isfinite(array).all():
+        raise ValueError(f"array {name!r} contains non-finite values")
+
 
 def _as_dataset(data: Any) -> Dataset:
     """``data`` as an alskit Dataset: a LensKit ``Dataset`` is converted (``alskit.lenskit``,
@@ -497,20 +429,12 @@ def _as_dataset(data: Any) -> Dataset:
     if isinstance(data, Dataset):
         return data
     if type(data).__module__.partition(".")[0] == "lenskit":
-        from ..lenskit import as_alskit_dataset
+        from ..lenskit._convert import as_alskit_dataset
 
         return as_alskit_dataset(data)
     raise TypeError(
         f"data must be an alskit Dataset or a LensKit Dataset, got {type(data).__name__}"
     )
-
-
-def _ids(values: Any, what: str, *, single: bool = True) -> NDArray[Any]:
-    """Ids as a 1-D int64 or string array (with ``single``, one id becomes a list of one);
-    mixed, unhashable or unordered collections are refused rather than silently converted."""
-    if single and isinstance(values, str | int | np.integer) and not isinstance(values, bool):
-        values = [values]
-    return as_id_array(values, what)
 
 
 def _check_value_range(train: TrainingData, dtype: np.dtype[Any]) -> None:
@@ -540,25 +464,6 @@ def check_value_limits(largest: float, longest: int, dtype: np.dtype[Any]) -> No
             f"the normal equations' sums of squares overflow (|value| × row length must stay "
             f"below {limit:.3g}); rescale the ratings, lower the weight, or use dtype='float64'"
         )
-
-
-def _list_length(n: Any, n_items: int) -> int:
-    """A validated list length, capped at the number of items (no list can be longer)."""
-    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
-        raise ValueError(f"n must be a positive integer, got {n!r}")
-    return int(min(n, max(n_items, 1)))
-
-
-def _gather_rows(
-    indices: NDArray[np.int32], starts: NDArray[Any], ends: NDArray[Any]
-) -> NDArray[np.int32]:
-    """Concatenation of indices[starts[j]:ends[j]] for all j, without a Python loop."""
-    lengths = (ends - starts).astype(np.int64)
-    total = int(lengths.sum())
-    if total == 0:
-        return np.empty(0, dtype=np.int32)
-    row_start = np.repeat(np.asarray(starts, np.int64) - np.cumsum(lengths) + lengths, lengths)
-    return indices[row_start + np.arange(total)]
 
 
 def frobenius(delta_squared: float) -> float:

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
 
 from .._native import core
 from ..bias import BiasModel
-from ..data import CSRMatrix, Dataset, ItemList
+from ..data import CSRMatrix, Dataset, ItemList, Vocabulary
+from ..persistence import ModelFileError, require_array, state_float
 from ..training import TrainContext, TrainingData
-from ._base import ALSBase, frobenius
+from ._base import ALSBase, check_finite, frobenius
 from ._config import BiasedMFConfig
 
 
@@ -25,6 +26,9 @@ class BiasedMFScorer(ALSBase):
     :class:`ALSBase`'s: ``bias_``.
     """
 
+    kind: ClassVar[str] = "biased"
+    label: ClassVar[str] = "BiasedMF"
+    predicts_ratings: ClassVar[bool] = True
     config: BiasedMFConfig
     bias_: BiasModel
 
@@ -42,7 +46,7 @@ class BiasedMFScorer(ALSBase):
                 f"ratings too large to train in {self.dtype} (largest magnitude "
                 f"{np.abs(data.ratings).max():g}): the bias model or the residuals overflow"
             )
-        self.bias_ = bias
+        self._use_bias(bias)
         structure = data.interaction_matrix(None)
         matrix = CSRMatrix(structure.indptr, structure.indices, residuals, structure.shape)
         return TrainingData.create(data.users, data.items, matrix, threads=self._thread_count)
@@ -64,6 +68,7 @@ class BiasedMFScorer(ALSBase):
             context.right,
             context.reg,
             threads=context.threads,
+            trusted=True,  # validated once when training started (ALSBase._epochs)
         )
         return frobenius(delta)
 
@@ -78,32 +83,87 @@ class BiasedMFScorer(ALSBase):
         biases, centered = self.bias_.fold_in_user_biases(rows, nums, ratings, len(histories))
         return centered - biases[rows], biases
 
-    def _fold_in_solve(
-        self,
-        indptr: NDArray[np.int64],
-        indices: NDArray[np.int32],
-        values: NDArray[np.floating[Any]],
-        threads: int,
-    ) -> NDArray[np.floating[Any]]:
+    def _fold_in_solve(self, histories: CSRMatrix, threads: int) -> NDArray[np.floating[Any]]:
+        assert histories.values is not None
         return core.fold_in_explicit(
-            indptr, indices, values, self.item_features_, self.config.user_reg, threads=threads
+            histories.indptr,
+            histories.indices,
+            histories.values,
+            self.item_features_,
+            self.config.user_reg,
+            threads=threads,
+            trusted=True,  # the model's factors (checked when they entered it), a built batch
         )
 
-    def _offsets(
-        self, user_nums: NDArray[np.int32] | None
-    ) -> tuple[NDArray[Any] | None, NDArray[Any] | None]:
-        """b_u per user (rows of ``user_nums``, or all users) and b_g + b_i per item."""
-        users = self.bias_.user_biases if user_nums is None else self.bias_.user_biases[user_nums]
-        items = self.bias_.global_bias + self.bias_.item_biases
-        return users.astype(self.dtype), items.astype(self.dtype)
+    def _user_offsets(self, user_nums: NDArray[np.int32]) -> NDArray[np.float64]:
+        """b_u of each user."""
+        return self.bias_.user_biases[user_nums]
 
-    def finalize_scores(
-        self, user_num: int | None, items: ItemList, user_bias: float | None
-    ) -> ItemList:
-        """Add b_g + b_i + b_u (the folded-in bias, else the stored one, else 0)."""
-        if user_bias is None:
-            user_bias = float(self.bias_.user_biases[user_num]) if user_num is not None else 0.0
-        scores = items.scores()
-        assert scores is not None
-        offsets = self.bias_.item_offsets(items.numbers(vocabulary=self.items_, missing="negative"))
-        return items.with_scores(scores + offsets + user_bias)
+    def _item_offsets(self) -> NDArray[np.floating[Any]]:
+        """b_g + b_i of each item, in the factor dtype (computed once per bias model)."""
+        offsets: NDArray[np.floating[Any]] | None = self.__dict__.get("_item_offset_array")
+        if offsets is None or offsets.dtype != self.dtype:
+            offsets = (self.bias_.global_bias + self.bias_.item_biases).astype(self.dtype)
+            self._item_offset_array = offsets
+        return offsets
+
+    # ---- persistent state --------------------------------------------------------------
+
+    @classmethod
+    def _archive_arrays(cls) -> dict[str, tuple[str, ...]]:
+        return {**super()._archive_arrays(), "user_biases": ("<f8",), "item_biases": ("<f8",)}
+
+    def _state(self) -> tuple[dict[str, NDArray[Any]], dict[str, Any]]:
+        arrays, state = super()._state()
+        arrays["user_biases"] = self.bias_.user_biases
+        arrays["item_biases"] = self.bias_.item_biases
+        state["global_bias"] = self.bias_.global_bias
+        state["damping"] = list(self.bias_.damping)
+        return arrays, state
+
+    def _restore_learned(
+        self,
+        state: dict[str, Any],
+        arrays: Mapping[str, NDArray[Any]],
+        users: Vocabulary,
+        items: Vocabulary,
+    ) -> dict[str, Any]:
+        ub, ib = require_array(arrays, "user_biases"), require_array(arrays, "item_biases")
+        for name, array in (("user_biases", ub), ("item_biases", ib)):
+            check_finite(name, array)
+        if ub.shape != (len(users),) or ib.shape != (len(items),):
+            raise ModelFileError("bias arrays do not match the vocabularies")
+        damping = state.get("damping")
+        if not (
+            isinstance(damping, list)
+            and len(damping) == 2
+            and all(
+                isinstance(d, int | float) and not isinstance(d, bool) and np.isfinite(d) and d >= 0
+                for d in damping
+            )
+        ):
+            raise ModelFileError(f"state.damping must be a pair of numbers, got {damping!r}")
+        bias = BiasModel(
+            (float(damping[0]), float(damping[1])),
+            state_float(state, "global_bias"),
+            ub.astype(np.float64),
+            ib.astype(np.float64),
+            items,
+        )
+        return {"bias": bias}
+
+    def _set_learned(self, *, bias: BiasModel) -> None:  # type: ignore[override]
+        """The bias model (``bias``), checked against the vocabularies."""
+        if not isinstance(bias, BiasModel):
+            raise TypeError(f"bias must be a BiasModel, got {type(bias).__name__}")
+        if bias.user_biases.shape != (len(self.users_),) or bias.item_biases.shape != (
+            len(self.items_),
+        ):
+            raise ValueError("bias arrays do not match the vocabularies")
+        check_finite("user_biases", bias.user_biases)
+        check_finite("item_biases", bias.item_biases)
+        self._use_bias(bias)
+
+    def _use_bias(self, bias: BiasModel) -> None:
+        self.bias_ = bias
+        self.__dict__.pop("_item_offset_array", None)  # offsets of the previous bias model

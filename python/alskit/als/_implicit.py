@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
 
 from .._native import core
-from ..data import CSRMatrix, Dataset, ItemList
+from ..data import CSRMatrix, Dataset, ItemList, Vocabulary
 from ..training import TrainContext, TrainingData
-from ._base import ALSBase, frobenius
+from ._base import ALSBase, check_finite, frobenius
 from ._config import ImplicitMFConfig
 
 
@@ -26,6 +26,8 @@ class ImplicitMFScorer(ALSBase):
     QᵀQ + λ_user·I, used to fold in new users.
     """
 
+    kind: ClassVar[str] = "implicit"
+    label: ClassVar[str] = "ImplicitMF"
     config: ImplicitMFConfig
     OtOr_: NDArray[np.floating[Any]]
 
@@ -79,7 +81,7 @@ class ImplicitMFScorer(ALSBase):
     def als_half_epoch(self, epoch: int, context: TrainContext) -> float:
         m = context.matrix
         assert m.values is not None  # prepare_data always sets the values
-        gram = core.gram(context.right, context.reg, threads=context.threads)
+        gram = core.gram(context.right, context.reg, threads=context.threads, trusted=True)
         weights, targets = self._solve_inputs(m.values)
         delta = core.implicit_half_epoch(
             m.indptr,
@@ -92,6 +94,9 @@ class ImplicitMFScorer(ALSBase):
             solver=self.config.solver,
             cg_steps=self.config.cg_steps,
             threads=context.threads,
+            # Validated once when training started (ALSBase._epochs); the weights and targets
+            # derived from negative feedback are new arrays each time, so they are checked.
+            trusted=targets is None,
         )
         return frobenius(delta)
 
@@ -112,23 +117,56 @@ class ImplicitMFScorer(ALSBase):
             ratings = np.concatenate([np.asarray(f, np.float64) for f in fields] or [np.empty(0)])
         return self._confidence(ratings, len(rows)), None
 
-    def _fold_in_solve(
-        self,
-        indptr: NDArray[np.int64],
-        indices: NDArray[np.int32],
-        values: NDArray[np.floating[Any]],
-        threads: int,
-    ) -> NDArray[np.floating[Any]]:
+    def _fold_in_solve(self, histories: CSRMatrix, threads: int) -> NDArray[np.floating[Any]]:
         """Exact solves against the stored OtOr_ (computed now if training stopped early)."""
+        assert histories.values is not None
         if getattr(self, "OtOr_", None) is None:
             self.finalize_training()
-        weights, targets = self._solve_inputs(values)
+        weights, targets = self._solve_inputs(histories.values)
         return core.fold_in_implicit(
-            indptr,
-            indices,
+            histories.indptr,
+            histories.indices,
             weights,
             self.item_features_,
             self.OtOr_,
             targets=targets,
             threads=threads,
+            trusted=True,  # the model's factors (checked when they entered it), a built batch
         )
+
+    # ---- persistent state --------------------------------------------------------------
+
+    @classmethod
+    def _archive_arrays(cls) -> dict[str, tuple[str, ...]]:
+        return {**super()._archive_arrays(), "OtOr": ("factor",)}
+
+    def _state(self) -> tuple[dict[str, NDArray[Any]], dict[str, Any]]:
+        arrays, state = super()._state()
+        if getattr(self, "OtOr_", None) is not None:
+            arrays["OtOr"] = self.OtOr_
+        return arrays, state
+
+    def _restore_learned(
+        self,
+        state: dict[str, Any],
+        arrays: Mapping[str, NDArray[Any]],
+        users: Vocabulary,
+        items: Vocabulary,
+    ) -> dict[str, Any]:
+        return {"OtOr": arrays.get("OtOr")}
+
+    def _set_learned(  # type: ignore[override]
+        self,
+        *,
+        OtOr: NDArray[np.floating[Any]] | None = None,  # noqa: N803 (the attribute's name)
+    ) -> None:
+        """QᵀQ + λ_user·I (``OtOr``: k × k in the factor dtype) if known, else computed when
+        first needed."""
+        if OtOr is None:
+            self.__dict__.pop("OtOr_", None)
+            return
+        k = self.config.embedding_size
+        if OtOr.shape != (k, k) or OtOr.dtype != self.dtype:
+            raise ValueError("OtOr must be k × k")
+        check_finite("OtOr", OtOr)
+        self.OtOr_ = np.ascontiguousarray(OtOr)

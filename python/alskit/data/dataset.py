@@ -20,7 +20,7 @@ from ._arrays import (
 from ._columns import Columns, Request, resolve_columns
 from ._compat import require_module
 from .items import ItemList
-from .matrix import CSRMatrix, indptr_dtype
+from .matrix import CSRMatrix, DuplicateEntries, coo_order, indptr_of
 from .vocabulary import Vocabulary
 
 Duplicates: TypeAlias = Literal["error", "last", "sum"]
@@ -119,10 +119,7 @@ class Dataset:
         self._item_nums = readonly(inn.astype(np.int32, copy=False))
         self._ratings = None if ratings is None else readonly(ratings)
         self._timestamps = None if timestamps is None else readonly(timestamps)
-        counts = np.bincount(un, minlength=len(users))
-        indptr = np.zeros(len(users) + 1, dtype=indptr_dtype(len(un)))
-        np.cumsum(counts, out=indptr[1:])
-        self._indptr = readonly(indptr)
+        self._indptr = readonly(indptr_of(un, len(users)))
         self._values: dict[np.dtype[Any], NDArray[np.floating[Any]]] = {}
         self._class = DEFAULT_CLASS
 
@@ -598,43 +595,25 @@ def _canonical_order(
     row_label: RowLabel,
 ) -> tuple[NDArray[np.intp] | None, NDArray[np.float64] | None, NDArray[Any] | None]:
     """Input rows to keep in (user, item) order (None: all, already in order), and the
-    ratings and timestamps after applying the duplicates policy."""
-    n_items = max(len(items), 1)
-    if len(users) * n_items < 2**63:
-        key = un.astype(np.int64) * n_items + inn
-        if bool(np.all(key[1:] > key[:-1])):
-            return None, ratings, timestamps  # already sorted and unique: no copy
-        order = np.argsort(key, kind="stable")  # stable keeps input order among duplicates
-        skey = key[order]
-        dup = skey[1:] == skey[:-1]
-    else:
-        order = np.lexsort((inn, un))
-        su, si = un[order], inn[order]
-        dup = (su[1:] == su[:-1]) & (si[1:] == si[:-1])
-    if not dup.any():
-        return order, _take(ratings, order), _take(timestamps, order)
-    first_of_group = np.insert(~dup, 0, True)
-    if duplicates == "error":
-        group = np.cumsum(first_of_group) - 1
-        n_pairs = int(np.count_nonzero(np.bincount(group) > 1))
-        repeat_pos = np.flatnonzero(dup) + 1  # sorted positions of repeated occurrences
-        j = int(repeat_pos[np.argmin(order[repeat_pos])])
-        start = int(np.flatnonzero(first_of_group)[group[j]])
-        row_a, row_b = int(order[start]), int(order[j])
-        uid, iid = users.id(int(un[row_b])), items.id(int(inn[row_b]))
+    ratings and timestamps after applying the duplicates policy (the order of
+    :func:`~alskit.data.matrix.coo_order`, the CSR builder's)."""
+    try:
+        order = coo_order(un, inn, len(users), len(items), duplicates)
+    except DuplicateEntries as e:
+        uid, iid = users.id(e.row), items.id(e.col)
         raise ValueError(
-            f"{n_pairs} duplicate (user, item) pairs; the first is (user {uid!r}, item {iid!r})"
-            f" at {row_label(row_a)} and {row_label(row_b)}; pass duplicates='last' or 'sum'"
-        )
-    sel = order[np.append(~dup, True)]  # the last occurrence of each pair in input order
+            f"{e.count} duplicate (user, item) pairs; the first is (user {uid!r}, item {iid!r})"
+            f" at {row_label(e.first)} and {row_label(e.second)}; pass duplicates='last' or 'sum'"
+        ) from None
+    if order.keep is None:
+        return None, ratings, timestamps
     if duplicates == "sum" and ratings is not None:
-        starts = np.flatnonzero(first_of_group)
-        summed = np.add.reduceat(ratings[order], starts)
+        summed = order.reduce(np.add, ratings)
         if timestamps is not None and timestamps.dtype.kind in "iufM":
             # The merged interaction happened last at the latest of its timestamps.
-            return sel, summed, np.maximum.reduceat(timestamps[order], starts)
-        return sel, summed, _take(timestamps, sel)
-    return sel, _take(ratings, sel), _take(timestamps, sel)
+            return order.keep, summed, order.reduce(np.maximum, timestamps)
+        return order.keep, summed, _take(timestamps, order.keep)
+    return order.keep, _take(ratings, order.keep), _take(timestamps, order.keep)
 
 
 def frame_columns(

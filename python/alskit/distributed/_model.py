@@ -159,14 +159,15 @@ def finish_model(
     epochs: int,
 ) -> None:
     """Make ``model`` an ordinary trained scorer with the given learned state."""
-    model.users_ = users
-    model.items_ = items
-    model.item_features_ = item_features
-    model.user_features_ = user_features
-    model.user_items_ = seen
-    if bias is not None:
-        model.bias_ = bias
-    model.trained_epochs = epochs
+    model._set_state(
+        users=users,
+        items=items,
+        item_features=item_features,
+        user_features=user_features,
+        user_items=seen,
+        trained_epochs=epochs,
+        **({} if bias is None else {"bias": bias}),
+    )
     if not model.config.user_embeddings:
         model.user_features_ = None
     model.finalize_training()
@@ -178,21 +179,23 @@ def recommend_blocks(
     """The inputs of ``model.recommend(users, n, exclude_seen=...)``'s native top-N call,
     cut into blocks of users: per block (ids, user factors, seen indptr and indices, user
     offsets); shared by all (item factors, n, item offsets, item vocabulary)."""
-    from ..als._base import _gather_rows, _list_length
+    from ..als._serving import _list_length
 
     factors = model._require_user_embeddings()
     ids, nums = model._user_numbers(users)
     n = _list_length(n, len(model.items_))
-    user_offsets, item_offsets = model._offsets(nums)
+    user_offsets = model._user_offsets(nums)
+    if user_offsets is not None:
+        user_offsets = user_offsets.astype(model.dtype)
+    item_offsets = model._item_offsets()
     seen = model.user_items_
     blocks = []
     for lo in range(0, len(nums), block_rows):
         sel = nums[lo : lo + block_rows]
         indptr = indices = None
         if exclude_seen:
-            starts, ends = seen.indptr[sel], seen.indptr[sel + 1]
-            indptr = np.concatenate([[0], np.cumsum(ends - starts)]).astype(np.int64)
-            indices = _gather_rows(seen.indices, starts, ends)
+            rows = seen.take_rows(sel)
+            indptr, indices = rows.indptr, rows.indices
         blocks.append(
             (
                 ids[lo : lo + block_rows],

@@ -18,9 +18,9 @@ from numpy.typing import NDArray
 
 from .._atomic import atomic_output
 from .._native import core
-from .._threads import blas_limited
+from ..als._serving import select_top_n
 from ..bias import BiasModel, item_biases_of, rating_sum_partials, user_biases_of
-from ..data import Vocabulary
+from ..data import CSRMatrix, Vocabulary
 from ..recommendations import Recommendations
 from ._blocks import Layout, RowBlock
 from ._model import Side, Spec, solve_rows, training_values
@@ -208,17 +208,12 @@ def top_n_frame(
 ) -> Any:
     """One block of users' top-N lists as a (user_id, item_id, score, rank) frame."""
     item_factors, n, item_offsets, items = shared
-    with blas_limited():
-        nums, scores = core.top_n(
-            factors,
-            item_factors,
-            n,
-            exclude_indptr=indptr,
-            exclude_indices=indices,
-            user_offsets=user_offsets,
-            item_offsets=item_offsets,
-            threads=1,
-        )
+    exclude = None
+    if indptr is not None and indices is not None:
+        exclude = CSRMatrix(indptr, indices, None, (len(ids), len(items)))
+    nums, scores = select_top_n(
+        factors, user_offsets, item_factors, item_offsets, n, 1, exclude=exclude
+    )
     return Recommendations.from_matrix(ids, nums, scores, items).to_df()
 
 

@@ -25,11 +25,11 @@ def _discount(n: int) -> NDArray[np.float64]:
     return 1.0 / np.maximum(np.log2(ranks), 1.0)
 
 
-def ndcg(recs: ArrayLike, relevant: ArrayLike, k: int | None = None) -> float:
-    """DCG of the list over the ideal DCG of min(|relevant|, k) hits (all of them if k is
-    None, even when the list is shorter)."""
-    hits = _hits(recs, relevant, k)
-    n_rel = len(np.unique(np.asarray(relevant)))
+def _n_relevant(relevant: ArrayLike) -> int:
+    return len(np.unique(np.asarray(relevant)))
+
+
+def _ndcg(hits: NDArray[np.bool_], n_rel: int, k: int | None) -> float:
     ideal_n = n_rel if k is None else min(n_rel, k)
     if ideal_n == 0:
         return float("nan")
@@ -37,37 +37,77 @@ def ndcg(recs: ArrayLike, relevant: ArrayLike, k: int | None = None) -> float:
     return dcg / float(_discount(ideal_n).sum())
 
 
+def _recall(hits: NDArray[np.bool_], n_rel: int, k: int | None) -> float:
+    denominator = n_rel if k is None else min(n_rel, k)
+    return float(hits.sum() / denominator) if denominator else float("nan")
+
+
+def _precision(hits: NDArray[np.bool_], n_rel: int, k: int | None) -> float:
+    return float(hits.mean()) if len(hits) else float("nan")
+
+
+def _hit(hits: NDArray[np.bool_], n_rel: int, k: int | None) -> float:
+    return float(hits.any())
+
+
+def _reciprocal_rank(hits: NDArray[np.bool_], n_rel: int, k: int | None) -> float:
+    ranks = np.flatnonzero(hits)
+    return 1.0 / (ranks[0] + 1) if len(ranks) else 0.0
+
+
+def _rbp(hits: NDArray[np.bool_], n_rel: int, k: int | None, patience: float = 0.85) -> float:
+    weights = patience ** np.arange(len(hits), dtype=np.float64)
+    return float((1.0 - patience) * weights[hits].sum())
+
+
+def ndcg(recs: ArrayLike, relevant: ArrayLike, k: int | None = None) -> float:
+    """DCG of the list over the ideal DCG of min(|relevant|, k) hits (all of them if k is
+    None, even when the list is shorter)."""
+    return _ndcg(_hits(recs, relevant, k), _n_relevant(relevant), k)
+
+
 def recall(recs: ArrayLike, relevant: ArrayLike, k: int | None = None) -> float:
     """Hits over min(|relevant|, k) (over |relevant| when k is None)."""
-    n_rel = len(np.unique(np.asarray(relevant)))
-    denominator = n_rel if k is None else min(n_rel, k)
-    return float(_hits(recs, relevant, k).sum() / denominator) if denominator else float("nan")
+    return _recall(_hits(recs, relevant, k), _n_relevant(relevant), k)
 
 
 def precision(recs: ArrayLike, relevant: ArrayLike, k: int | None = None) -> float:
     """Hits over the list length (truncated to k)."""
-    hits = _hits(recs, relevant, k)
-    return float(hits.mean()) if len(hits) else float("nan")
+    return _precision(_hits(recs, relevant, k), 0, k)
 
 
 def hit(recs: ArrayLike, relevant: ArrayLike, k: int | None = None) -> float:
     """1 if any recommended item is relevant."""
-    return float(_hits(recs, relevant, k).any())
+    return _hit(_hits(recs, relevant, k), 0, k)
 
 
 def reciprocal_rank(recs: ArrayLike, relevant: ArrayLike, k: int | None = None) -> float:
     """1 / rank of the first relevant item, 0 if none."""
-    hits = np.flatnonzero(_hits(recs, relevant, k))
-    return 1.0 / (hits[0] + 1) if len(hits) else 0.0
+    return _reciprocal_rank(_hits(recs, relevant, k), 0, k)
 
 
 def rbp(
     recs: ArrayLike, relevant: ArrayLike, k: int | None = None, patience: float = 0.85
 ) -> float:
     """Rank-biased precision: (1 − γ) Σ_hits γ^(rank − 1)."""
-    hits = _hits(recs, relevant, k)
-    weights = patience ** np.arange(len(hits), dtype=np.float64)
-    return float((1.0 - patience) * weights[hits].sum())
+    return _rbp(_hits(recs, relevant, k), 0, k, patience)
+
+
+_FROM_HITS = {
+    "NDCG": _ndcg,
+    "Recall": _recall,
+    "Precision": _precision,
+    "RBP": _rbp,
+    "Hit": _hit,
+    "RecipRank": _reciprocal_rank,
+}
+
+
+def ranking_metrics(recs: ArrayLike, relevant: ArrayLike) -> dict[str, float]:
+    """Every ranking metric of one list (NDCG, Recall, Precision, RBP, Hit, RecipRank; the
+    same values as the functions above), its hits found once."""
+    hits, n_rel = _hits(recs, relevant, None), _n_relevant(relevant)
+    return {name: metric(hits, n_rel, None) for name, metric in _FROM_HITS.items()}
 
 
 def rmse(predictions: ArrayLike, truth: ArrayLike) -> float:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from ..als import ALSBase, BiasedMFScorer
+from .._threads import resolve_threads
+from ..als import ALSBase
 from ..bias import BiasModel
-from ..data import Dataset, ItemList, RecQuery
+from ..data import Dataset, ItemList
 from ..progress import steps
 from ..training import TrainingOptions
 from . import metrics
@@ -91,19 +93,37 @@ class Measurement:
 def recommend_unrated(scorer: ALSBase, train: Dataset, user_id: Any, n: int) -> ItemList:
     """Top-n over the items the user has not rated in training, with the history folded in
     as LensKit's pipeline does (history lookup → candidates → scorer → top-n)."""
-    history = train.user_row(user_id)
-    all_items = train.items.ids()
-    if history is not None and len(history):
-        candidates = all_items[~np.isin(all_items, history.ids())]
-    else:
-        candidates = all_items
-    scored = scorer(RecQuery(user_id, history), ItemList(candidates))
-    scores = scored.scores()
-    assert scores is not None
-    valid = np.flatnonzero(~np.isnan(scores))
-    # Best first; ties broken by candidate order (stable), so results are deterministic.
-    top = valid[np.argsort(-scores[valid], kind="stable")[:n]]
-    return ItemList(candidates[top], scores=scores[top])
+    return recommend_unrated_batch(scorer, train, [user_id], n)[0]
+
+
+def recommend_unrated_batch(
+    scorer: ALSBase,
+    train: Dataset,
+    user_ids: Sequence[Any],
+    n: int,
+    threads: int = 1,
+    histories: Sequence[ItemList | None] | None = None,
+) -> list[ItemList]:
+    """:func:`recommend_unrated` for many users in one native batch (fold-in, top-N): best
+    first, ties broken by item number, items without a score left out. ``histories``: the
+    users' rows of ``train``, if already at hand."""
+    if histories is None:
+        histories = [train.user_row(user_id) for user_id in user_ids]
+    user_nums = scorer.users_.numbers(np.asarray(user_ids), missing="negative")
+    candidates = None
+    if train.items != scorer.items_:  # candidates: the training items the scorer knows
+        known = scorer.items_.numbers(train.items.ids(), missing="negative")
+        candidates = np.unique(known[known >= 0]).astype(np.int32)
+    with scorer._reading() as model:  # (the model as it was, should another thread train it)
+        items, scores = model._recommend_queries(
+            user_nums, histories, n, threads, candidates=candidates
+        )
+    ids = scorer.items_.ids()
+    out = []
+    for row_items, row_scores in zip(items, scores, strict=True):
+        filled = row_items >= 0
+        out.append(ItemList(ids[row_items[filled]], scores=row_scores[filled]))
+    return out
 
 
 def measure(
@@ -142,35 +162,60 @@ def measure(
     result.test_interactions = sum(len(truth) for truth in tested.values())
     result.train_interactions = split.train.interaction_count
     if predicts_ratings is None:
-        predicts_ratings = isinstance(scorer, BiasedMFScorer) and split.train.ratings is not None
+        predicts_ratings = type(scorer).predicts_ratings and split.train.ratings is not None
 
     start = time.perf_counter()
     scorer.train(split.train, TrainingOptions(rng=gen, threads=threads, progress=progress))
     result.seconds["train"] = time.perf_counter() - start
+    _measure_trained(scorer, split.train, tested, result, predicts_ratings, threads, progress)
+    return result
 
+
+def _measure_trained(
+    scorer: ALSBase,
+    train: Dataset,
+    tested: dict[Any, ItemList],
+    result: Measurement,
+    predicts_ratings: bool,
+    threads: int | None,
+    progress: bool | None,
+) -> None:
+    """The measuring half of :func:`measure`, for a scorer trained on ``train``: top-n lists
+    and (``predicts_ratings``) rating predictions for the ``tested`` users in one batch each
+    (one fold-in and native top-N; one batch of pair scores); the metrics into ``result``."""
+    n = result.n
     start = time.perf_counter()
+    nthreads = resolve_threads(threads)
+    user_ids = list(tested)
+    histories = [train.user_row(user_id) for user_id in user_ids]
+    lists = recommend_unrated_batch(scorer, train, user_ids, n, nthreads, histories)
     values: dict[str, list[float]] = {name: [] for name in RANKING_METRICS}
-    for user_id, truth in steps(tested.items(), len(tested), "recommending", "user", progress):
-        recs = recommend_unrated(scorer, split.train, user_id, n).ids()
-        for name, metric in RANKING_METRICS.items():
-            values[name].append(metric(recs, truth.ids()))
+    measured = zip(lists, tested.values(), strict=True)
+    for recs, truth in steps(measured, len(tested), "measuring", "user", progress):
+        for name, value in metrics.ranking_metrics(recs.ids(), truth.ids()).items():
+            values[name].append(value)
     result.seconds["recommend"] = time.perf_counter() - start
 
     if predicts_ratings:
         start = time.perf_counter()
-        fallback = BiasModel.learn(split.train, 0.0)
+        fallback = BiasModel.learn(train, 0.0)
         errors: list[np.ndarray[Any, Any]] = []
         values["RMSE"], values["MAE"] = [], []
-        for user_id, truth in tested.items():
+        all_predicted = scorer._score_queries(  # (trained just now in this thread)
+            scorer.users_.numbers(np.asarray(user_ids), missing="negative"),
+            histories,
+            [truth.numbers(scorer.items_, missing="negative") for truth in tested.values()],
+            nthreads,
+        )
+        for user_id, truth, history, predicted in zip(
+            user_ids, tested.values(), histories, all_predicted, strict=True
+        ):
             ratings = truth.field("rating")
             assert ratings is not None
-            history = split.train.user_row(user_id)
-            predicted = scorer(RecQuery(user_id, history), ItemList(truth.ids())).scores()
-            assert predicted is not None
             missing = np.isnan(predicted)
             if missing.any():
                 base, _ = fallback.compute_for_items(
-                    ItemList(truth.ids()), user_id, history, users=split.train.users
+                    ItemList(truth.ids()), user_id, history, users=train.users
                 )
                 predicted = np.where(missing, base, predicted)
             values["RMSE"].append(metrics.rmse(predicted, ratings))
@@ -182,5 +227,4 @@ def measure(
         result.seconds["predict"] = time.perf_counter() - start
 
     result.per_user = {name: np.asarray(v, dtype=np.float64) for name, v in values.items()}
-    result.users = np.asarray(list(tested))
-    return result
+    result.users = np.asarray(user_ids)
