@@ -9,6 +9,7 @@
 #include "alskit/gram.hpp"
 #include "alskit/implicit_solver.hpp"
 #include "alskit/parallel.hpp"
+#include "alskit/scoring.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -166,6 +167,8 @@ struct Args {
     int repeats = 3;
     int threads = 0;
     int cg_steps = 3;
+    bool topn = false;       // also time top-10 for every user on the CG-trained factors
+    bool topn_only = false;  // only CG (to train the factors) and top-N
 };
 
 Args parse(int argc, char** argv) {
@@ -181,7 +184,13 @@ Args parse(int argc, char** argv) {
             a.threads = std::stoi(value);
         else if (key == "--cg-steps")
             a.cg_steps = std::stoi(value);
-        else if (key == "--k") {
+        else if (key == "--topn") {
+            a.topn = true;
+            --i;
+        } else if (key == "--topn-only") {
+            a.topn = a.topn_only = true;
+            --i;
+        } else if (key == "--k") {
             a.ks.clear();
             std::stringstream ss(value);
             std::string item;
@@ -193,6 +202,66 @@ Args parse(int argc, char** argv) {
         ++i;
     }
     return a;
+}
+
+/// Top-10 for every user with their training items excluded, split into its parts: the score
+/// products alone over the same tiles (the GEMM floor), + selection, + exclusion, and the
+/// kernel as used (tiles skipped by the norm bound).
+void topn_split(const Problem& p, ConstMatrixMap<float> users, ConstMatrixMap<float> items, int k,
+                const Args& args) {
+    const Index n = 10;
+    std::vector<std::int32_t> out_items(static_cast<std::size_t>(p.users * n));
+    std::vector<float> out_scores(static_cast<std::size_t>(p.users * n));
+    const auto exclude = p.ui();
+    auto time_median = [&](auto&& run) {
+        run();
+        std::vector<double> times;
+        for (int r = 0; r < args.repeats; ++r) {
+            const auto start = Clock::now();
+            run();
+            times.push_back(seconds_since(start));
+        }
+        return median(times);
+    };
+    // The score products alone, with the kernel's tiles (64 users × 1024 items at k = 64).
+    const Index tile = top_n_tile(k, 4);
+    const Index blocks = (p.users + 63) / 64;
+    const int threads = resolve_threads(args.threads, blocks);
+    const double gemm = time_median([&] {
+#pragma omp parallel num_threads(threads)
+        {
+            Matrix<float> scores(64, tile);
+            float sink = 0;
+#pragma omp for schedule(dynamic, 1)
+            for (Index b = 0; b < blocks; ++b) {
+                const Index lo = b * 64, m = std::min<Index>(64, p.users - lo);
+                for (Index c0 = 0; c0 < p.items; c0 += tile) {
+                    const Index len = std::min(tile, p.items - c0);
+                    scores.topLeftCorner(m, len).noalias() =
+                        users.middleRows(lo, m) * items.middleRows(c0, len).transpose();
+                    sink += scores(0, 0);
+                }
+            }
+            if (sink == 12345.f) std::printf(" ");
+        }
+    });
+    auto kernel = [&](bool exclusion, bool exhaustive) {
+        TopNRequest<float, std::int64_t> req;
+        req.n = n;
+        req.exclude = exclusion ? &exclude : nullptr;
+        req.exhaustive = exhaustive;
+        return time_median(
+            [&] { top_n(users, items, req, out_items.data(), out_scores.data(), args.threads); });
+    };
+    const double select = kernel(false, true);
+    const double excl = kernel(true, true);
+    const double used = kernel(true, false);
+    const double flops = 2.0 * static_cast<double>(p.users) * static_cast<double>(p.items) * k;
+    std::printf(
+        "top-10 k=%d: GEMM floor %.3f s (%.1f GFLOP/s); +selection %.3f s; +exclusion %.3f s; "
+        "as used (bound skipping) %.3f s\n",
+        k, gemm, flops / gemm / 1e9, select, excl, used);
+    std::fflush(stdout);
 }
 
 void run_shape(const Shape& shape, const Args& args, double peak) {
@@ -233,10 +302,11 @@ void run_shape(const Shape& shape, const Args& args, double peak) {
                         gflops, 100.0 * gflops / peak);
             std::fflush(stdout);
         };
-        report("explicit-cholesky", chol_flops, [&] {
-            explicit_half_epoch(p.ui(), pm, qc, 0.1f, args.threads);
-            explicit_half_epoch(p.iu(), qm, pc, 0.1f, args.threads);
-        });
+        if (!args.topn_only)
+            report("explicit-cholesky", chol_flops, [&] {
+                explicit_half_epoch(p.ui(), pm, qc, 0.1f, args.threads);
+                explicit_half_epoch(p.iu(), qm, pc, 0.1f, args.threads);
+            });
         // Implicit: confidence weights v = 40 on every observed cell.
         std::vector<float> ones_ui(p.ui_values.size(), 40.0f);
         auto ui = p.ui();
@@ -253,10 +323,14 @@ void run_shape(const Shape& shape, const Args& args, double peak) {
             implicit_half_epoch(iu, qm, pc, ConstSquareMap<float>(gp.data(), k, k), solver,
                                 args.cg_steps, args.threads);
         };
-        report("implicit-cholesky", chol_flops, [&] { implicit_epoch(ImplicitSolver::cholesky); });
+        if (!args.topn_only) {
+            report("implicit-cholesky", chol_flops,
+                   [&] { implicit_epoch(ImplicitSolver::cholesky); });
+        }
         const std::string cg_name = "implicit-cg" + std::to_string(args.cg_steps);
         report(cg_name.c_str(), cg_flops,
                [&] { implicit_epoch(ImplicitSolver::conjugate_gradient); });
+        if (args.topn) topn_split(p, pc, qc, k, args);
     }
 }
 

@@ -271,6 +271,27 @@ def make_factors(
     return rng.normal(0.0, 1.0 / np.sqrt(k), size=(n, k)).astype(dtype)
 
 
+def top_n(
+    scores: AnyFloat,
+    n: int,
+    exclude: AnyInt | None = None,
+    candidates: AnyInt | None = None,
+    blocked: AnyInt | None = None,
+) -> AnyInt:
+    """Item numbers of the top n of one user's scores (NaN never ranked), ties by lower item
+    number; `exclude`, `blocked`: item numbers left out; `candidates`: the only ones ranked."""
+    allowed = np.zeros(len(scores), dtype=bool)
+    allowed[np.arange(len(scores)) if candidates is None else candidates] = True
+    if exclude is not None:
+        allowed[exclude] = False
+    if blocked is not None:
+        allowed[blocked] = False
+    allowed &= ~np.isnan(scores)
+    items = np.flatnonzero(allowed)
+    order = np.lexsort((items, -scores[items]))
+    return items[order][:n]
+
+
 def run_isolated(code: str, timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
     """Runs `code` in a fresh interpreter: for inputs that may crash the process (a test that
     crashed pytest itself would hide every other result)."""

@@ -189,6 +189,44 @@ int main() {
     req.n = 10;
     top_n(ConstMatrixMap<float>(left.data(), p.rows, k), r, req, items.data(), scores.data(), 2);
     check(items[10] >= 0, "top-n fills lists");
+    // Skipping tiles by their bound leaves the result as scoring every tile gives it (up to the
+    // last bit of a score, which depends on a user's row position in the tile's product).
+    // Item norms spread widely, a shared direction, several tiles and user blocks: most tiles
+    // are skipped.
+    {
+        const Index users = 300, n_items = 3000;
+        Matrix<float> pu = Matrix<float>::Random(users, k) * 0.5f;
+        Matrix<float> qi = Matrix<float>::Random(n_items, k) * 0.3f;
+        std::uniform_real_distribution<float> spread(-2.0f, 2.0f);
+        for (Index i = 0; i < n_items; ++i) {
+            qi.row(i) = (qi.row(i).array() + 1.0f) * std::exp(spread(rng));
+        }
+        pu.array() += 0.2f;
+        std::vector<float> offsets(static_cast<std::size_t>(n_items));
+        for (float& o : offsets) o = spread(rng);
+        TopNRequest<float, std::int64_t> some;
+        some.n = 10;
+        some.item_offsets = offsets.data();
+        TopNRequest<float, std::int64_t> every = some;
+        every.exhaustive = true;
+        const std::size_t size = static_cast<std::size_t>(users * some.n);
+        std::vector<std::int32_t> got(size), want(size);
+        std::vector<float> got_scores(size), want_scores(size);
+        const ConstMatrixMap<float> pm(pu.data(), users, k), qm(qi.data(), n_items, k);
+        for (bool with_offsets : {false, true}) {
+            some.item_offsets = every.item_offsets = with_offsets ? offsets.data() : nullptr;
+            top_n(pm, qm, some, got.data(), got_scores.data(), 2);
+            top_n(pm, qm, every, want.data(), want_scores.data(), 2);
+            std::size_t same = 0;
+            bool close = true;
+            for (std::size_t j = 0; j < size; ++j) {
+                same += got[j] == want[j];
+                close = close && std::abs(got_scores[j] - want_scores[j]) <=
+                                     1e-5f * (1.0f + std::abs(want_scores[j]));
+            }
+            check(close && same * 100 >= size * 99, "top-n with skipped tiles = every tile");
+        }
+    }
     std::vector<std::int32_t> dup{1, 1};
     req.candidates = dup.data();
     req.n_candidates = 2;

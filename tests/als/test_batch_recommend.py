@@ -30,6 +30,7 @@ from alskit import (
 )
 from alskit._native import core
 from alskit.synthetic import generate
+from reference import top_n as brute_top_n
 
 FEATURES = 8
 TOL = {"float32": dict(rtol=1e-5, atol=1e-5), "float64": dict(rtol=1e-10, atol=1e-10)}
@@ -88,26 +89,6 @@ def seen_numbers(model: ALSBase, data: Dataset, user_id: Any) -> np.ndarray:
     row = data.user_row(user_id)
     assert row is not None
     return model.items_.numbers(row.ids())
-
-
-def brute_top_n(
-    scores: np.ndarray,
-    n: int,
-    exclude: np.ndarray | None = None,
-    candidates: np.ndarray | None = None,
-    blocked: np.ndarray | None = None,
-) -> np.ndarray:
-    """Item numbers of the top n of one user's scores, ties by lower item number."""
-    allowed = np.zeros(len(scores), dtype=bool)
-    allowed[np.arange(len(scores)) if candidates is None else candidates] = True
-    if exclude is not None:
-        allowed[exclude] = False
-    if blocked is not None:
-        allowed[blocked] = False
-    allowed &= ~np.isnan(scores)
-    items = np.flatnonzero(allowed)
-    order = np.lexsort((items, -scores[items]))
-    return items[order][:n]
 
 
 def assert_ranking(
