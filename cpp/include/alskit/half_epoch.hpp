@@ -73,14 +73,12 @@ struct RowWorkspace {
 template <class Scalar, class Ptr>
 void check_half_epoch_shapes(const CsrView<Scalar, Ptr>& rows, Index solve_rows, Index solve_cols,
                              const ConstMatrixMap<Scalar>& fixed) {
-    require(solve_rows == rows.nrows, "left has " + std::to_string(solve_rows) +
-                                          " rows but the matrix has " + std::to_string(rows.nrows));
-    require(fixed.rows() == rows.ncols, "right has " + std::to_string(fixed.rows()) +
-                                            " rows but the matrix has " +
-                                            std::to_string(rows.ncols) + " columns");
-    require(solve_cols == fixed.cols(), "left has " + std::to_string(solve_cols) +
-                                            " columns but right has " +
-                                            std::to_string(fixed.cols()));
+    require(solve_rows == rows.nrows, "left has ", solve_rows, " rows but the matrix has ",
+            rows.nrows);
+    require(fixed.rows() == rows.ncols, "right has ", fixed.rows(), " rows but the matrix has ",
+            rows.ncols, " columns");
+    require(solve_cols == fixed.cols(), "left has ", solve_cols, " columns but right has ",
+            fixed.cols());
     require(fixed.cols() >= 1, "the embedding size must be at least 1");
 }
 

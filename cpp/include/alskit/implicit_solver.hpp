@@ -139,7 +139,7 @@ double implicit_half_epoch(const CsrView<Scalar, Ptr>& conf, MatrixMap<Scalar> l
                            const Scalar* targets = nullptr) {
     check_half_epoch_shapes(conf, left.rows(), left.cols(), right);
     require(gram.rows() == right.cols() && gram.cols() == right.cols(),
-            "gram must be k × k with k = " + std::to_string(right.cols()));
+            "gram must be k × k with k = ", right.cols());
     require(cg_steps >= 1, "cg_steps must be at least 1");  // (whatever the solver: one rule)
     const RowSolver kind =
         solver == ImplicitSolver::cholesky ? RowSolver::implicit_cholesky : RowSolver::implicit_cg;
