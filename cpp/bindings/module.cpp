@@ -162,6 +162,38 @@ ImplicitSolver parse_solver(const std::string& solver) {
     throw py::value_error("solver must be 'cholesky' or 'cg', got '" + solver + "'");
 }
 
+/// Bytes of solver workspace a half-epoch (or fold-in) with these arguments allocates: one
+/// RowWorkspace per thread (threads=0: all available), as RowWorkspace::bytes computes it.
+/// Beyond k = 2^29 it returns the size at 2^29, a lower bound that keeps the per-thread size
+/// within 64 bits (exabytes with k × k systems; and the factors of such a k never fit).
+py::int_ workspace_bytes_py(const py::int_& k_arg, const py::object& dtype,
+                            const std::string& solver, int threads) {
+    constexpr Index max_k = Index{1} << 29;
+    const int above = PyObject_RichCompareBool(k_arg.ptr(), py::int_(max_k).ptr(), Py_GT);
+    if (above < 0) throw py::error_already_set();
+    const Index k = above ? max_k : k_arg.cast<Index>();
+    if (k < 1) throw py::value_error("k must be at least 1, got " + std::to_string(k));
+    const py::dtype dt = py::dtype::from_args(dtype);
+    const bool single = dt.kind() == 'f' && dt.itemsize() == 4;
+    if (!single && !(dt.kind() == 'f' && dt.itemsize() == 8)) {
+        throw py::type_error("dtype must be float32 or float64, got " +
+                             py::str(dt).cast<std::string>());
+    }
+    RowSolver kind = RowSolver::explicit_ratings;
+    if (solver == "cholesky") {
+        kind = RowSolver::implicit_cholesky;
+    } else if (solver == "cg") {
+        kind = RowSolver::implicit_cg;
+    } else if (solver != "explicit") {
+        throw py::value_error("solver must be 'explicit', 'cholesky' or 'cg', got '" + solver +
+                              "'");
+    }
+    const int count = check_threads(threads) > 0 ? threads : max_threads();
+    const std::size_t per_thread =
+        single ? RowWorkspace<float>::bytes(k, kind) : RowWorkspace<double>::bytes(k, kind);
+    return py::int_(py::int_(per_thread).attr("__mul__")(count));
+}
+
 py::array require_gram(const py::object& gram_obj, ValueType type, py::ssize_t k, bool trusted) {
     py::array g = require_array(gram_obj, "gram", 2);
     require_value_type(g, type, "gram");
@@ -457,6 +489,10 @@ PYBIND11_MODULE(ALSKIT_MODULE_NAME, m) {
           "(which does not survive fork); returns whether it switched.");
     m.def("isa", &isa_name, "Instruction set this module was compiled for.");
     m.def("cpu_supports_avx2", &cpu_supports_avx2, "Whether this CPU has AVX2 and FMA.");
+    m.def("workspace_bytes", &workspace_bytes_py, arg("k"), arg("dtype"), py::kw_only(),
+          arg("solver"), arg("threads") = 0,
+          "Bytes of per-thread solver workspace a half-epoch or fold-in of embedding size k "
+          "allocates (solver: 'explicit', 'cholesky' or 'cg'; threads=0: all available).");
     m.def("validate_csr", &validate_csr_py, arg("indptr"), arg("indices"), arg("values"),
           arg("ncols"), "Raise ValueError naming the first problem of a CSR matrix.");
     m.def("transpose_csr", &transpose_csr_py, arg("indptr"), arg("indices"), arg("values"),

@@ -126,7 +126,26 @@ void check_interleaved_cholesky(Index k, std::mt19937& rng) {
 
 }  // namespace
 
+/// The size a memory check is given (RowWorkspace::bytes) is what a workspace really holds,
+/// and conjugate gradient holds less than Cholesky (no batch of k × k systems).
+template <class Scalar>
+void check_workspace_bytes() {
+    for (const Index k : {1, 2, 7, 50, 128, 129, 300}) {
+        for (const RowSolver solver :
+             {RowSolver::explicit_ratings, RowSolver::implicit_cholesky, RowSolver::implicit_cg}) {
+            const RowWorkspace<Scalar> ws(k, solver);
+            check(RowWorkspace<Scalar>::bytes(k, solver) == ws.allocated_bytes(),
+                  "workspace_bytes is what the workspace allocates");
+        }
+        check(RowWorkspace<Scalar>::bytes(k, RowSolver::implicit_cg) <
+                  RowWorkspace<Scalar>::bytes(k, RowSolver::implicit_cholesky),
+              "conjugate gradient needs less workspace than Cholesky");
+    }
+}
+
 int main() {
+    check_workspace_bytes<float>();
+    check_workspace_bytes<double>();
     std::mt19937 rng(7);
     const Index k = 64;  // ≥ 48: Eigen's blocked kernels (the SIGFPE regression) are used
     Problem p = random_problem(200, 150, rng);

@@ -9,7 +9,7 @@
 from typing import Literal, TypeAlias, TypeVar, overload
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import DTypeLike, NDArray
 
 _Float = TypeVar("_Float", np.float32, np.float64)
 _Ptr = TypeVar("_Ptr", np.int32, np.int64)
@@ -26,6 +26,15 @@ def enter_fork_child_mode() -> bool: ...
 def reduction_block_rows() -> int: ...
 def isa() -> Literal["baseline", "avx2"]: ...
 def cpu_supports_avx2() -> bool: ...
+
+# Per-thread solver workspace × threads; for k > 2**29 the (lower-bound) size at 2**29.
+def workspace_bytes(
+    k: int,
+    dtype: DTypeLike,
+    *,
+    solver: Literal["explicit", "cholesky", "cg"],
+    threads: int = 0,
+) -> int: ...
 def validate_csr(
     indptr: _IndPtr, indices: _Indices, values: _Values | None, ncols: int
 ) -> None: ...

@@ -45,9 +45,15 @@ class InterleavedCholesky {
     static constexpr Index max_size = 128;
 
     explicit InterleavedCholesky(Index k)
-        : k_(k),
-          packed_(static_cast<std::size_t>((k + 1) * (k + 2) / 2)),
-          inverse_pivot_(static_cast<std::size_t>(k)) {}
+        : k_(k), packed_(packed_size(k)), inverse_pivot_(static_cast<std::size_t>(k)) {}
+
+    /// Bytes the constructor allocates; allocated_bytes() reads them from the buffers.
+    static std::size_t bytes(Index k) {
+        return (packed_size(k) + static_cast<std::size_t>(k)) * sizeof(Lane);
+    }
+    std::size_t allocated_bytes() const {
+        return (packed_.size() + inverse_pivot_.size()) * sizeof(Lane);
+    }
 
     /// Solves systems[l] · x = rhs[l] for l < count (1 ≤ count ≤ lanes). Each system is k × k,
     /// column-major, read from its lower triangle only. Afterwards usable(l) tells whether
@@ -70,6 +76,11 @@ class InterleavedCholesky {
 
   private:
     using Lane = typename detail::LaneVector<Scalar>::type;
+
+    /// The packed triangle with its right-hand-side row (see packed_).
+    static std::size_t packed_size(Index k) {
+        return static_cast<std::size_t>((k + 1) * (k + 2) / 2);
+    }
 
     // Packed lower triangle, row-major: row i holds columns 0..i. Row k is the right-hand
     // side, so the factorisation's own column loop performs the forward substitution.

@@ -43,8 +43,8 @@ void explicit_row_primal(RowWorkspace<Scalar>& ws, const CsrView<Scalar, Ptr>& r
     const Index begin = ratings.row_begin(r);
     const Index n = ratings.row_length(r);
     Matrix<Scalar>& x = ws.gather.rows();
-    SquareMatrix<Scalar>& system = ws.batch.system();
-    Vector<Scalar>& rhs = ws.batch.rhs();
+    SquareMatrix<Scalar>& system = ws.batch->system();
+    Vector<Scalar>& rhs = ws.batch->rhs();
     system.setZero();
     system.diagonal().setConstant(ridge);
     rhs.setZero();
@@ -64,7 +64,7 @@ double explicit_half_epoch(const CsrView<Scalar, Ptr>& ratings, MatrixMap<Scalar
                            ConstMatrixMap<Scalar> right, Scalar reg, int threads) {
     check_half_epoch_shapes(ratings, left.rows(), left.cols(), right);
     const Index k = right.cols();
-    return update_rows(ratings, left, threads,
+    return update_rows(ratings, left, RowSolver::explicit_ratings, threads,
                        [&](RowWorkspace<Scalar>& ws, Index r) -> const Vector<Scalar>* {
                            const Index n = ratings.row_length(r);
                            const Scalar ridge = reg * static_cast<Scalar>(n);

@@ -4,6 +4,7 @@
 #include "alskit/types.hpp"
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 
 namespace alskit {
@@ -19,6 +20,14 @@ class RowGather {
 
     static Index chunk_rows(Index k) { return std::max<Index>(64, 32768 / std::max<Index>(k, 1)); }
     Index chunk() const { return rows_.rows(); }
+
+    /// Bytes the constructor allocates; allocated_bytes() reads them from the buffers.
+    static std::size_t bytes(Index k) {
+        return static_cast<std::size_t>(chunk_rows(k) * (k + 1)) * sizeof(Scalar);
+    }
+    std::size_t allocated_bytes() const {
+        return static_cast<std::size_t>(rows_.size() + scratch_.size()) * sizeof(Scalar);
+    }
 
     Matrix<Scalar>& rows() { return rows_; }
     /// A chunk-length vector for per-entry intermediates (e.g. X·p in conjugate gradient).

@@ -7,53 +7,90 @@
 #include "alskit/system_batch.hpp"
 #include "alskit/types.hpp"
 
+#include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace alskit {
 
+/// Which row solver a workspace serves: each allocates only the buffers it uses.
+enum class RowSolver { explicit_ratings, implicit_cholesky, implicit_cg };
+
 /// Buffers one thread needs to solve rows: allocated once per parallel region, reused per row.
+/// bytes(k, solver) is what the constructor allocates (computed from the same sizes, before
+/// allocating: the memory check of a training run uses it).
 template <class Scalar>
 struct RowWorkspace {
-    explicit RowWorkspace(Index k)
+    RowWorkspace(Index k, RowSolver solver)
         : gather(k),
-          batch(k),
-          dual(k / 2, k / 2),
-          rhs(k),
-          x(k),
-          residual(k),
-          direction(k),
-          product(k) {}
+          dual(dual_size(k, solver), dual_size(k, solver)),
+          rhs(cg_size(k, solver)),
+          x(solution_size(k, solver)),
+          residual(solution_size(k, solver)),
+          direction(cg_size(k, solver)),
+          product(cg_size(k, solver)) {
+        if (uses_batch(solver)) batch.emplace(k);
+    }
 
     RowGather<Scalar> gather;
-    SystemBatch<Scalar> batch;  // k × k systems waiting for the (batched) Cholesky solve
+    std::optional<SystemBatch<Scalar>> batch;  // k × k systems for the (batched) Cholesky
     SquareMatrix<Scalar> dual;  // the n × n dual system of a short explicit row (n < k/2)
     Vector<Scalar> rhs, x;
     Vector<Scalar> residual, direction, product;  // conjugate gradient (residual: dual too)
+
+    /// Conjugate gradient never builds a k × k system; the Cholesky solvers queue them.
+    static bool uses_batch(RowSolver solver) { return solver != RowSolver::implicit_cg; }
+    static Index dual_size(Index k, RowSolver solver) {
+        return solver == RowSolver::explicit_ratings ? k / 2 : 0;
+    }
+    /// x (and residual, which the explicit dual uses for y): a solution not left in the batch.
+    static Index solution_size(Index k, RowSolver solver) {
+        return solver == RowSolver::implicit_cholesky ? 0 : k;
+    }
+    static Index cg_size(Index k, RowSolver solver) {
+        return solver == RowSolver::implicit_cg ? k : 0;
+    }
+
+    /// Bytes the constructor allocates for (k, solver).
+    static std::size_t bytes(Index k, RowSolver solver) {
+        const auto vector = [](Index n) { return static_cast<std::size_t>(n) * sizeof(Scalar); };
+        const Index d = dual_size(k, solver);
+        return RowGather<Scalar>::bytes(k) +
+               (uses_batch(solver) ? SystemBatch<Scalar>::bytes(k) : 0) + vector(d * d) +
+               2 * vector(solution_size(k, solver)) + 3 * vector(cg_size(k, solver));
+    }
+    /// Bytes this workspace holds, read from its buffers (checks bytes()).
+    std::size_t allocated_bytes() const {
+        const auto held = [](const auto& buffer) {
+            return static_cast<std::size_t>(buffer.size()) * sizeof(Scalar);
+        };
+        return gather.allocated_bytes() + (batch ? batch->allocated_bytes() : 0) + held(dual) +
+               held(rhs) + held(x) + held(residual) + held(direction) + held(product);
+    }
 };
 
 template <class Scalar, class Ptr>
 void check_half_epoch_shapes(const CsrView<Scalar, Ptr>& rows, Index solve_rows, Index solve_cols,
                              const ConstMatrixMap<Scalar>& fixed) {
-    require(solve_rows == rows.nrows, "left has " + std::to_string(solve_rows) +
-                                          " rows but the matrix has " + std::to_string(rows.nrows));
-    require(fixed.rows() == rows.ncols, "right has " + std::to_string(fixed.rows()) +
-                                            " rows but the matrix has " +
-                                            std::to_string(rows.ncols) + " columns");
-    require(solve_cols == fixed.cols(), "left has " + std::to_string(solve_cols) +
-                                            " columns but right has " +
-                                            std::to_string(fixed.cols()));
+    require(solve_rows == rows.nrows, "left has ", solve_rows, " rows but the matrix has ",
+            rows.nrows);
+    require(fixed.rows() == rows.ncols, "right has ", fixed.rows(), " rows but the matrix has ",
+            rows.ncols, " columns");
+    require(solve_cols == fixed.cols(), "left has ", solve_cols, " columns but right has ",
+            fixed.cols());
     require(fixed.cols() >= 1, "the embedding size must be at least 1");
 }
 
 /// Replaces every row r of `left` with its new factors. solve_row(workspace, r) either
 /// returns a pointer to the solution (length k), or builds the row's k × k system into
-/// workspace.batch's free slot and returns nullptr: those systems are then solved in batches.
+/// workspace.batch's free slot (solvers other than
+/// conjugate gradient) and returns nullptr: those systems are then solved in batches.
 /// Empty rows become zero without calling it. Returns Σ_r ‖new_r − old_r‖², summed in row
 /// order so the value never depends on the thread count.
 template <class Scalar, class Ptr, class SolveRow>
-double update_rows(const CsrView<Scalar, Ptr>& rows, MatrixMap<Scalar> left, int threads,
-                   SolveRow solve_row) {
+double update_rows(const CsrView<Scalar, Ptr>& rows, MatrixMap<Scalar> left, RowSolver solver,
+                   int threads, SolveRow solve_row) {
     const Index k = left.cols();
     std::vector<double> deltas(static_cast<std::size_t>(rows.nrows), 0.0);
     const auto store = [&](Index r, const Vector<Scalar>& solution) {
@@ -74,10 +111,13 @@ double update_rows(const CsrView<Scalar, Ptr>& rows, MatrixMap<Scalar> left, int
             if (const Vector<Scalar>* solution = solve_row(ws, r)) {
                 store(r, *solution);
             } else {
-                ws.batch.push(r, store);
+                ws.batch->push(r, store);
             }
         },
-        [&](RowWorkspace<Scalar>& ws) { ws.batch.flush(store); }, k);
+        [&](RowWorkspace<Scalar>& ws) {
+            if (ws.batch) ws.batch->flush(store);
+        },
+        k, solver);
     return ordered_sum(deltas);
 }
 

@@ -32,8 +32,8 @@ void implicit_row_system(RowWorkspace<Scalar>& ws, const CsrView<Scalar, Ptr>& c
     const Index begin = conf.row_begin(r);
     const Index n = conf.row_length(r);
     Matrix<Scalar>& x = ws.gather.rows();
-    SquareMatrix<Scalar>& system = ws.batch.system();
-    Vector<Scalar>& rhs = ws.batch.rhs();
+    SquareMatrix<Scalar>& system = ws.batch->system();
+    Vector<Scalar>& rhs = ws.batch->rhs();
     auto update = system.template selfadjointView<Eigen::Lower>();
     system = gram;
     rhs.setZero();
@@ -139,10 +139,12 @@ double implicit_half_epoch(const CsrView<Scalar, Ptr>& conf, MatrixMap<Scalar> l
                            const Scalar* targets = nullptr) {
     check_half_epoch_shapes(conf, left.rows(), left.cols(), right);
     require(gram.rows() == right.cols() && gram.cols() == right.cols(),
-            "gram must be k × k with k = " + std::to_string(right.cols()));
+            "gram must be k × k with k = ", right.cols());
     require(cg_steps >= 1, "cg_steps must be at least 1");  // (whatever the solver: one rule)
+    const RowSolver kind =
+        solver == ImplicitSolver::cholesky ? RowSolver::implicit_cholesky : RowSolver::implicit_cg;
     return update_rows(
-        conf, left, threads, [&](RowWorkspace<Scalar>& ws, Index r) -> const Vector<Scalar>* {
+        conf, left, kind, threads, [&](RowWorkspace<Scalar>& ws, Index r) -> const Vector<Scalar>* {
             if (solver == ImplicitSolver::cholesky) {
                 detail::implicit_row_system(ws, conf, right, gram, targets, r);
                 return nullptr;  // solved with the thread's next batch

@@ -6,6 +6,7 @@
 
 #include <Eigen/Cholesky>
 
+#include <cstddef>
 #include <limits>
 #include <string>
 
@@ -44,6 +45,13 @@ template <class Scalar>
 class SpdSolver {
   public:
     explicit SpdSolver(Index k) : llt_(k) {}
+
+    /// Bytes the constructor allocates (the factor's k × k storage); allocated_bytes() reads
+    /// them from the factorization.
+    static std::size_t bytes(Index k) { return static_cast<std::size_t>(k * k) * sizeof(Scalar); }
+    std::size_t allocated_bytes() const {
+        return static_cast<std::size_t>(llt_.rows() * llt_.cols()) * sizeof(Scalar);
+    }
 
     /// `system` holds the matrix in its lower triangle (the upper one is ignored and may be
     /// overwritten by the fallback); the answer is written to `x`.

@@ -5,6 +5,7 @@
 #include "alskit/spd_solver.hpp"
 #include "alskit/types.hpp"
 
+#include <cstddef>
 #include <memory>
 #include <vector>
 
@@ -20,8 +21,11 @@ class SystemBatch {
   public:
     using Batched = InterleavedCholesky<Scalar>;
 
+    /// Systems queued before a solve: one per SIMD lane, or one when k is too large to batch.
+    static int capacity(Index k) { return k <= Batched::max_size ? Batched::lanes : 1; }
+
     explicit SystemBatch(Index k)
-        : capacity_(k <= Batched::max_size ? Batched::lanes : 1),
+        : capacity_(capacity(k)),
           systems_(static_cast<std::size_t>(capacity_), SquareMatrix<Scalar>(k, k)),
           rhs_(static_cast<std::size_t>(capacity_), Vector<Scalar>(k)),
           rows_(static_cast<std::size_t>(capacity_)),
@@ -31,6 +35,23 @@ class SystemBatch {
         } else {
             single_ = std::make_unique<SpdSolver<Scalar>>(k);
         }
+    }
+
+    /// Bytes the constructor allocates; allocated_bytes() reads them from the buffers.
+    static std::size_t bytes(Index k) {
+        const auto slots = static_cast<std::size_t>(capacity(k));
+        const auto scalars = static_cast<std::size_t>(k * k + k);  // a system and its rhs
+        return slots * (scalars * sizeof(Scalar) + sizeof(Index)) +
+               static_cast<std::size_t>(k) * sizeof(Scalar) +
+               (slots > 1 ? Batched::bytes(k) : SpdSolver<Scalar>::bytes(k));
+    }
+    std::size_t allocated_bytes() const {
+        std::size_t total =
+            rows_.size() * sizeof(Index) + static_cast<std::size_t>(x_.size()) * sizeof(Scalar);
+        for (std::size_t s = 0; s < systems_.size(); ++s) {
+            total += static_cast<std::size_t>(systems_[s].size() + rhs_[s].size()) * sizeof(Scalar);
+        }
+        return total + (batched_ ? batched_->allocated_bytes() : single_->allocated_bytes());
     }
 
     /// The next free slot: fill it (lower triangle of the system suffices), then push().

@@ -10,12 +10,13 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from os import PathLike
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
 
 from .._concurrency import TrainingToken, guard_of
+from .._native import core
 from .._threads import blas_limited, memory_limit
 from ..component import Component
 from ..data import CSRMatrix, Dataset, Vocabulary
@@ -180,6 +181,11 @@ class ALSBase(IterativeTraining, Component[ALSConfig], Serving, ABC):
             self.user_features_ = None
         self.finalize_training()
 
+    @property
+    @abstractmethod
+    def _row_solver(self) -> Literal["explicit", "cholesky", "cg"]:
+        """The native row solver training uses (it sizes the solver workspaces)."""
+
     @abstractmethod
     def prepare_data(self, data: Dataset) -> TrainingData:
         """Transform the interactions for training (and learn any normalization)."""
@@ -190,9 +196,8 @@ class ALSBase(IterativeTraining, Component[ALSConfig], Serving, ABC):
         limit): an absurd embedding_size or vocabulary would otherwise fail deep in numpy or
         the core, or get the process killed."""
         k = self.config.embedding_size
-        itemsize = self.dtype.itemsize
-        factors = (data.n_users + data.n_items) * k * itemsize
-        workspaces = threads * (k * k + 2048 * k) * itemsize  # per-thread k×k system + chunk
+        factors = (data.n_users + data.n_items) * k * self.dtype.itemsize
+        workspaces = core.workspace_bytes(k, self.dtype, solver=self._row_solver, threads=threads)
         needed = factors + workspaces
         limit = memory_limit()
         if limit is not None and needed > limit[0]:
@@ -205,7 +210,7 @@ class ALSBase(IterativeTraining, Component[ALSConfig], Serving, ABC):
     def initialize_params(self, data: TrainingData, rng: np.random.Generator) -> None:
         """Initial factors: items first, then users, from the same generator (the draw order
         is part of the reproducibility contract)."""
-        self._check_memory(data, self._thread_count or 1)
+        self._check_memory(data, self._thread_count)
         k = self.config.embedding_size
         self.item_features_ = self._as_factors(self.initial_params(data.n_items, k, rng))
         self.user_features_ = self._as_factors(self.initial_params(data.n_users, k, rng))

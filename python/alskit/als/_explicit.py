@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -31,6 +31,10 @@ class BiasedMFScorer(ALSBase):
     predicts_ratings: ClassVar[bool] = True
     config: BiasedMFConfig
     bias_: BiasModel
+
+    @property
+    def _row_solver(self) -> Literal["explicit"]:
+        return "explicit"
 
     def prepare_data(self, data: Dataset) -> TrainingData:
         """Learn the bias model and return the residual matrix r − b_g − b_i − b_u."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -30,6 +30,10 @@ class ImplicitMFScorer(ALSBase):
     label: ClassVar[str] = "ImplicitMF"
     config: ImplicitMFConfig
     OtOr_: NDArray[np.floating[Any]]
+
+    @property
+    def _row_solver(self) -> Literal["cholesky", "cg"]:
+        return self.config.solver
 
     def _confidence(self, ratings: NDArray[Any] | None, count: int) -> NDArray[np.floating[Any]]:
         """The stored weights, in the factor dtype: v = w (or w·rating); with

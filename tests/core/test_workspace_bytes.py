@@ -1,0 +1,75 @@
+"""``core.workspace_bytes``: the per-thread solver workspace a half-epoch allocates, as the
+training memory check sees it. Checked against a dense count of the buffers each solver
+allocates (half_epoch.hpp's RowWorkspace; kernel_check compares the C++ count with the
+buffers themselves)."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+import numpy as np
+import pytest
+
+KS = [1, 7, 50, 128, 129, 300]
+
+
+def dense_workspace(k: int, itemsize: int, solver: str) -> int:
+    """Bytes of one thread's RowWorkspace, buffer by buffer."""
+    chunk = max(64, 32768 // k)
+    total = chunk * (k + 1) * itemsize  # gathered rows + per-entry scratch
+    if solver != "cg":  # the queue of k × k systems for the (batched) Cholesky
+        slots = 32 // itemsize if k <= 128 else 1
+        total += slots * ((k * k + k) * itemsize + 8) + k * itemsize
+        total += ((k + 1) * (k + 2) // 2 + k) * 32 if slots > 1 else k * k * itemsize
+    if solver == "explicit":
+        total += (k // 2) ** 2 * itemsize + 2 * k * itemsize  # dual system, x, residual
+    if solver == "cg":
+        total += 5 * k * itemsize  # rhs, x, residual, direction, product
+    return total
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize("solver", ["explicit", "cholesky", "cg"])
+@pytest.mark.parametrize("threads", [1, 3])
+def test_workspace_bytes_counts_every_buffer(
+    core: ModuleType, dtype: type, solver: str, threads: int
+) -> None:
+    itemsize = np.dtype(dtype).itemsize
+    for k in KS:
+        got = core.workspace_bytes(k, dtype, solver=solver, threads=threads)
+        assert got == threads * dense_workspace(k, itemsize, solver), (k, solver)
+
+
+def test_all_threads_by_default(core: ModuleType) -> None:
+    one = core.workspace_bytes(64, np.float32, solver="cholesky", threads=1)
+    assert core.workspace_bytes(64, "float32", solver="cholesky") == core.max_threads() * one
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+def test_conjugate_gradient_needs_no_system_batch(core: ModuleType, dtype: type) -> None:
+    for k in KS:
+        cg = core.workspace_bytes(k, dtype, solver="cg", threads=1)
+        assert cg < core.workspace_bytes(k, dtype, solver="cholesky", threads=1), k
+
+
+def test_workspace_bytes_names_bad_arguments(core: ModuleType) -> None:
+    for k in (0, -1):
+        with pytest.raises(ValueError, match="k must be at least 1"):
+            core.workspace_bytes(k, np.float32, solver="cg")
+    with pytest.raises(TypeError, match="dtype must be float32 or float64"):
+        core.workspace_bytes(8, np.int32, solver="cg")
+    with pytest.raises(ValueError, match="solver must be"):
+        core.workspace_bytes(8, np.float32, solver="lu")
+    with pytest.raises(ValueError, match="threads must be >= 0"):
+        core.workspace_bytes(8, np.float32, solver="cg", threads=-1)
+
+
+@pytest.mark.parametrize("solver", ["explicit", "cholesky", "cg"])
+def test_absurd_k_gets_a_lower_bound_no_machine_has(core: ModuleType, solver: str) -> None:
+    """Beyond 2^29 the size at 2^29 (hundreds of GiB for CG, exabytes with k × k systems):
+    nothing overflows, and the factors of such a k never fit anyway."""
+    at_bound = core.workspace_bytes(2**29, np.float64, solver=solver, threads=1)
+    assert at_bound == dense_workspace(2**29, 8, solver) > (2**38 if solver == "cg" else 2**60)
+    for k in (2**29 + 1, 2**31, 10**12, 10**30):
+        assert core.workspace_bytes(k, np.float64, solver=solver, threads=1) == at_bound
+    assert core.workspace_bytes(10**30, np.float64, solver=solver, threads=4) == 4 * at_bound
