@@ -140,7 +140,12 @@ def select_top_n(
             user_factors, user_offsets, item_factors, item_offsets, rows, items[filled], threads
         )
     # Re-rank by the final scores (a product rounds differently from a dot product: at most
-    # a last-bit change, which may swap near-ties); the padding stays last.
+    # a last-bit change, which may swap near-ties); the padding stays last. Lists whose order
+    # the new scores keep (nearly always) are returned as they are.
+    ahead, behind = scores[:, :-1], scores[:, 1:]
+    in_order = (ahead > behind) | ((ahead == behind) & (items[:, :-1] < items[:, 1:]))
+    if bool(np.all(in_order | ~filled[:, 1:])):
+        return items, scores
     key = np.where(filled, -scores, np.inf)
     order = np.lexsort((np.where(filled, items, np.iinfo(np.int32).max), key), axis=1)
     return np.take_along_axis(items, order, 1), np.take_along_axis(scores, order, 1)
