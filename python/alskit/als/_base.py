@@ -51,11 +51,8 @@ class ALSBase(IterativeTraining, Component[ALSConfig], Serving, ABC):
     """Its name in reports ("BiasedMF")."""
     predicts_ratings: ClassVar[bool] = False
     """Whether its scores are on the rating scale (evaluation then measures RMSE and MAE)."""
-    users_: Vocabulary
-    items_: Vocabulary
-    user_features_: NDArray[np.floating[Any]] | None
-    item_features_: NDArray[np.floating[Any]]
-    user_items_: CSRMatrix
+    # The learned attributes (users_, items_, user_features_, item_features_, user_items_)
+    # are declared once, on Serving.
 
     @property
     def expected_training_epochs(self) -> int:

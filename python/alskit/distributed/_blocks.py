@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 from .._native import core
 from ..data import Dataset, Vocabulary
 from ..data._arrays import as_float_array, factorize_ids, first_index
-from ..data._columns import resolve_columns
+from ..data._columns import Columns, resolve_columns
 
 
 @dataclass(frozen=True)
@@ -121,13 +121,6 @@ def vocabulary_of(uniques: list[NDArray[Any]], name: str) -> Vocabulary:
     return Vocabulary(np.concatenate(uniques) if uniques else np.empty(0, np.int64), name=name)
 
 
-@dataclass(frozen=True)
-class Columns:
-    user: str
-    item: str
-    rating: str | None
-
-
 def split_partition(
     part: Any,
     index: int,
@@ -215,5 +208,4 @@ def assemble_block(
 
 def find_columns(columns: list[str], user: str, item: str, rating: str | None) -> Columns:
     """The interaction columns, found as the local loader finds them."""
-    found = resolve_columns(columns, user, item, rating, None)
-    return Columns(found.user, found.item, found.rating)
+    return resolve_columns(columns, user, item, rating, None)
