@@ -3,7 +3,7 @@
 // peak (measured in the same run by large Eigen matrix products, one per thread).
 //
 //   bench_half_epoch [--shape small|ml20m|both] [--k 32,64,128] [--repeats 3] [--threads 0]
-//                    [--cg-steps 3]
+//                    [--cg-steps 3] [--topn | --topn-only | --cg-only]
 #include "alskit/csr.hpp"
 #include "alskit/explicit_solver.hpp"
 #include "alskit/gram.hpp"
@@ -169,6 +169,7 @@ struct Args {
     int cg_steps = 3;
     bool topn = false;       // also time top-10 for every user on the CG-trained factors
     bool topn_only = false;  // only CG (to train the factors) and top-N
+    bool cg_only = false;    // only the conjugate-gradient epoch
 };
 
 Args parse(int argc, char** argv) {
@@ -189,6 +190,9 @@ Args parse(int argc, char** argv) {
             --i;
         } else if (key == "--topn-only") {
             a.topn = a.topn_only = true;
+            --i;
+        } else if (key == "--cg-only") {
+            a.topn_only = a.cg_only = true;  // topn_only skips the other solvers
             --i;
         } else if (key == "--k") {
             a.ks.clear();
@@ -330,7 +334,7 @@ void run_shape(const Shape& shape, const Args& args, double peak) {
         const std::string cg_name = "implicit-cg" + std::to_string(args.cg_steps);
         report(cg_name.c_str(), cg_flops,
                [&] { implicit_epoch(ImplicitSolver::conjugate_gradient); });
-        if (args.topn) topn_split(p, pc, qc, k, args);
+        if (args.topn && !args.cg_only) topn_split(p, pc, qc, k, args);
     }
 }
 

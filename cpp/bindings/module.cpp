@@ -1,5 +1,8 @@
 // The alskit._core extension: argument checks, GIL release and error mapping around the
-// kernels of cpp/include/alskit. Built once per instruction-set variant (ALSKIT_MODULE_NAME).
+// kernels of cpp/include/alskit. Compiled once and linked into every instruction-set variant's
+// module, whose PyInit (module_init.cpp) forwards to PyInit_alskit_bindings below; the kernels
+// it calls are the variant's own.
+#include "alskit/build_info.hpp"
 #include "alskit/csr.hpp"
 #include "alskit/fold_in.hpp"
 #include "alskit/gram.hpp"
@@ -29,14 +32,6 @@ double check_reg(double reg) {
 int check_threads(int threads) {
     if (threads < 0) throw py::value_error("threads must be >= 0 (0 means all available)");
     return threads;
-}
-
-const char* isa_name() {
-#if defined(__AVX2__) && defined(__FMA__)
-    return "avx2";
-#else
-    return "baseline";
-#endif
 }
 
 bool cpu_supports_avx2() {
@@ -461,7 +456,7 @@ py::array score_pairs_py(const py::object& users_obj, const py::object& items_ob
 }  // namespace
 }  // namespace alskit::bindings
 
-PYBIND11_MODULE(ALSKIT_MODULE_NAME, m) {
+PYBIND11_MODULE(alskit_bindings, m) {
     using namespace alskit::bindings;
     namespace core = alskit;
     m.doc() = "alskit native core: ALS half-epochs, Gram matrices, fold-in and CSR utilities.";
@@ -487,7 +482,7 @@ PYBIND11_MODULE(ALSKIT_MODULE_NAME, m) {
     m.def("enter_fork_child_mode", &core::enter_fork_child_mode,
           "In a forked child: run single-threaded if the parent started the OpenMP pool "
           "(which does not survive fork); returns whether it switched.");
-    m.def("isa", &isa_name, "Instruction set this module was compiled for.");
+    m.def("isa", &core::compiled_isa, "Instruction set this module's kernels were compiled for.");
     m.def("cpu_supports_avx2", &cpu_supports_avx2, "Whether this CPU has AVX2 and FMA.");
     m.def("workspace_bytes", &workspace_bytes_py, arg("k"), arg("dtype"), py::kw_only(),
           arg("solver"), arg("threads") = 0,

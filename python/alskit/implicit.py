@@ -56,6 +56,8 @@ except ImportError as error:  # pragma: no cover - scipy is installed wherever i
 
 from ._atomic import atomic_output
 from ._native import core
+from .als._serving import select_top_n
+from .data.matrix import CSRMatrix
 
 __all__ = ["AlternatingLeastSquares", "ModelFitError", "ParameterWarning"]
 
@@ -504,14 +506,16 @@ class AlternatingLeastSquares:
             candidates = np.unique(given)
             _check_range(candidates, item_factors.shape[0], "items", "items in the model")
             n = min(n, len(given))  # implicit's shape (duplicates are ranked once)
-        exclude_indptr = exclude_indices = None
+        exclude = None
         if filter_already_liked_items:
-            exclude_indptr = np.ascontiguousarray(user_items.indptr, dtype=np.int64)
-            exclude_indices = np.ascontiguousarray(user_items.indices, dtype=np.int32)
+            exclude = CSRMatrix(
+                np.ascontiguousarray(user_items.indptr, dtype=np.int64),
+                np.ascontiguousarray(user_items.indices, dtype=np.int32),
+                None,
+                (user_items.shape[0], item_factors.shape[0]),
+            )
         blocked = _blocked(filter_items, item_factors.shape[0], "filter_items")
-        result_ids, scores = self._top_n(
-            query, item_factors, n, exclude_indptr, exclude_indices, candidates, blocked
-        )
+        result_ids, scores = self._top_n(query, item_factors, n, exclude, candidates, blocked)
         return (result_ids[0], scores[0]) if scalar else (result_ids, scores)
 
     def _top_n(
@@ -519,23 +523,18 @@ class AlternatingLeastSquares:
         query: Factors,
         targets: Factors,
         n: int,
-        exclude_indptr: NDArray[np.int64] | None,
-        exclude_indices: NDArray[np.int32] | None,
+        exclude: CSRMatrix | None,
         candidates: NDArray[np.int64] | None,
         blocked: NDArray[np.bool_] | None,
     ) -> tuple[NDArray[np.int32], NDArray[np.floating[Any]]]:
         if len(query) == 0:
             return np.zeros((0, n), np.int32), np.zeros((0, n), targets.dtype)
-        result_ids, scores = core.top_n(
-            np.ascontiguousarray(query, dtype=targets.dtype),
-            targets,
-            n,
-            exclude_indptr=exclude_indptr,
-            exclude_indices=exclude_indices,
+        result_ids, scores = select_top_n(
+            np.ascontiguousarray(query, dtype=targets.dtype), None, targets, None, n,
+            int(self.num_threads), exclude=exclude,
             candidates=None if candidates is None else candidates.astype(np.int32),
             blocked=blocked,
-            threads=int(self.num_threads),
-        )
+        )  # fmt: skip
         return _pad(result_ids, scores, n)
 
     def similar_items(
@@ -599,7 +598,7 @@ class AlternatingLeastSquares:
             _check_range(candidates, factors.shape[0], subset_name, f"{subset_name} in the model")
         unit = np.ascontiguousarray(factors / norms[:, None].astype(factors.dtype))
         blocked = _blocked(filter_ids, factors.shape[0], filter_name)
-        result_ids, scores = self._top_n(query, unit, n, None, None, candidates, blocked)
+        result_ids, scores = self._top_n(query, unit, n, None, candidates, blocked)
         query_norms = np.linalg.norm(query, axis=1)
         query_norms[query_norms == 0] = 1e-10
         np.divide(scores, query_norms[:, None].astype(scores.dtype), out=scores,

@@ -85,10 +85,10 @@ void SpdSolver<Scalar>::solve(SquareMatrix<Scalar>& system, const Vector<Scalar>
 
 /// x = A⁺ b, the minimum-norm least-squares solution of the k × k system whose full (both
 /// triangles) matrix is `a`, computed in double by a complete orthogonal decomposition, for
-/// either scalar type: it is the rare path, so it is compiled once (and float systems, the
-/// ones most likely to be ill-conditioned, gain precision). Pivots below `threshold` times
-/// the largest count as zero: the source type's rank threshold, so that a float system's
-/// rounding noise is not taken for signal. In cpp/src/spd_solver.cpp.
+/// either scalar type: it is the rare path, so it is compiled once for all variants (and float
+/// systems, the ones most likely to be ill-conditioned, gain precision). Pivots below `threshold`
+/// times the largest count as zero: the source type's rank threshold, so that a float system's
+/// rounding noise is not taken for signal. In cpp/src/min_norm.cpp.
 void solve_min_norm(const DoubleSquareMap& a, const DoubleVectorMap& b, double threshold,
                     Eigen::Ref<Eigen::VectorXd> x);
 
