@@ -81,7 +81,9 @@ def run_local(directory: Path, kind: str, k: int, epochs: int) -> dict[str, Any]
     return {"epoch_seconds": times}
 
 
-def run_dask(directory: Path, kind: str, k: int, epochs: int, mode: str) -> dict[str, Any]:
+def run_dask(
+    directory: Path, kind: str, k: int, epochs: int, mode: str, blocks: int | None
+) -> dict[str, Any]:
     import dask.dataframe as dd
 
     import distributed
@@ -114,7 +116,7 @@ def run_dask(directory: Path, kind: str, k: int, epochs: int, mode: str) -> dict
             marks[1] = total
             marks[0] = time.perf_counter()
 
-        trainer = DaskTrainer(client, mode=mode, on_epoch=on_epoch)  # type: ignore[arg-type]
+        trainer = DaskTrainer(client, mode=mode, blocks=blocks, on_epoch=on_epoch)  # type: ignore[arg-type]
         base = rss()
         with PeakSampler() as peak:
             marks[0] = time.perf_counter()
@@ -140,7 +142,8 @@ def child(args: argparse.Namespace) -> None:
     if args.run == "local":
         out = run_local(directory, args.kind, args.k, args.epochs)
     else:
-        out = run_dask(directory, args.kind, args.k, args.epochs, args.run)
+        blocks = int(args.blocks) if args.blocks else None
+        out = run_dask(directory, args.kind, args.k, args.epochs, args.run, blocks)
     print(json.dumps(out))
 
 
@@ -151,6 +154,11 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--parts", type=int, default=16)
     parser.add_argument("--kinds", default="implicit,explicit")
+    parser.add_argument(
+        "--blocks",
+        default="",
+        help="comma-separated blocks per side to compare (default: the trainer's default)",
+    )
     parser.add_argument("--run", help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
     parser.add_argument("--kind", help=argparse.SUPPRESS)
@@ -171,26 +179,30 @@ def main() -> None:
         seconds = time.perf_counter() - t0
         print(f"data: {args.shape}, {args.parts} Parquet partitions ({seconds:.0f} s)")
         for kind in args.kinds.split(","):
-            results = {}
-            for run in ("local", "broadcast", "routed"):
+            results: dict[tuple[str, str], Any] = {}
+            runs = [("local", "")]
+            runs += [(m, b) for b in args.blocks.split(",") for m in ("broadcast", "routed")]
+            for run, blocks in runs:
                 cmd = [sys.executable, __file__, "--run", run, "--data", str(directory)]
                 cmd += ["--kind", kind, "--k", str(args.k), "--epochs", str(args.epochs)]
+                cmd += ["--blocks", blocks]
                 env = dict(os.environ, PYTHONWARNINGS="ignore")
                 proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
                 if proc.returncode != 0:
                     raise SystemExit(f"{run} failed:\n{proc.stderr[-3000:]}")
-                results[run] = json.loads(proc.stdout.strip().splitlines()[-1])
-            local = statistics.median(results["local"]["epoch_seconds"])
+                results[run, blocks] = json.loads(proc.stdout.strip().splitlines()[-1])
+            local = statistics.median(results["local", ""]["epoch_seconds"])
             print(f"\n{kind}, k={args.k}: local (2 threads) {local:.2f} s/epoch")
-            for run in ("broadcast", "routed"):
-                r = results[run]
+            for run, blocks in runs[1:]:
+                r = results[run, blocks]
                 med = statistics.median(r["epoch_seconds"])
                 measured = statistics.median(r["bytes_measured_per_epoch"]) / 2 / MB
                 planned = {s: b / MB for s, b in r["bytes_planned_per_half_epoch"].items()}
+                asked = f", asked {blocks}" if blocks else ""
                 print(
                     f"  dask {run:9s} {med:.2f} s/epoch = {med / local:.2f}x local "
                     f"(first epoch with setup {r['first_epoch_with_setup']:.1f} s, "
-                    f"blocks {r['blocks']})\n"
+                    f"blocks {r['blocks']}{asked})\n"
                     f"    moved per half-epoch: {measured:.1f} MB measured (mean of the "
                     f"halves), planned user {planned['user']:.1f} MB / item "
                     f"{planned['item']:.1f} MB\n"

@@ -95,3 +95,26 @@ def test_checkpoint_of_other_data_is_not_resumed(
     local = ImplicitMFScorer(embedding_size=4, epochs=2)
     local_run(local, ratings, seed=1)
     assert_same_model(other, local)
+
+
+def test_corrupt_checkpoint_is_refused(client2: Any, ratings: Dataset, tmp_path: Path) -> None:
+    """Resumed factors are checked once (training trusts them afterwards): a checkpoint
+    block holding NaN is refused with an error naming its file, not trained from."""
+    import numpy as np
+
+    def stop(epoch: int, metrics: dict[str, float]) -> None:
+        raise Stop
+
+    with pytest.raises(Stop):
+        DaskTrainer(client2, checkpoint_dir=tmp_path, on_epoch=stop).train(
+            BiasedMFScorer(embedding_size=4, epochs=3), ratings, TrainingOptions(rng=3)
+        )
+    manifest = json.loads((tmp_path / "checkpoint.json").read_text())
+    victim = Path(manifest["item"][0])
+    block = np.load(victim)
+    block[0, 0] = np.nan
+    np.save(victim, block)
+    model = BiasedMFScorer(embedding_size=4, epochs=3)
+    with pytest.raises(ValueError, match=f"{victim.name}.*non-finite"):
+        DaskTrainer(client2, checkpoint_dir=tmp_path).train(model, ratings, TrainingOptions(rng=3))
+    assert model.trained_epochs == 0

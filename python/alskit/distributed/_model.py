@@ -117,11 +117,12 @@ def solve_rows(
     gram: NDArray[Any] | None,
 ) -> float:
     """One native half-epoch call on a block of rows (``left`` updated in place); returns
-    the kernel's Σ‖Δrow‖²."""
+    the kernel's Σ‖Δrow‖². Trusted: the block was validated once (``train_stats``) and the
+    factors are initial draws, the kernels' output or checked checkpoint reads."""
     with blas_limited():
         if spec.explicit:
             return core.explicit_half_epoch(
-                indptr, indices, values, left, right, spec.reg(side), threads=1
+                indptr, indices, values, left, right, spec.reg(side), threads=1, trusted=True
             )
         assert gram is not None
         scorer = spec.scorer()
@@ -137,6 +138,7 @@ def solve_rows(
             solver=spec.config.solver,
             cg_steps=spec.config.cg_steps,
             threads=1,
+            trusted=targets is None,
         )
 
 

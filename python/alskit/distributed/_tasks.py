@@ -62,8 +62,11 @@ def train_block(spec: Spec, side: Side, block: RowBlock, bias: BiasModel | None)
     return RowBlock(block.lo, block.hi, block.indptr, block.indices, values)
 
 
-def train_stats(block: RowBlock) -> tuple[int, int, float]:
-    """(nnz, longest row, largest |value|) of a block."""
+def train_stats(block: RowBlock, ncols: int) -> tuple[int, int, float]:
+    """(nnz, longest row, largest |value|) of a training block, after validating it once
+    (its CSR structure against the ``ncols`` fixed-side rows, its values finite): every
+    half-epoch after this trusts the block, as local training trusts its validated matrix."""
+    core.validate_csr(block.indptr, block.indices, block.values, ncols)
     values = block.values
     if values is None or len(values) == 0:
         return 0, 0, 0.0
@@ -127,30 +130,24 @@ def take_rows(factors: NDArray[Any], rows: NDArray[np.int64]) -> NDArray[Any]:
 
 
 def gram_partials(factors: NDArray[Any]) -> list[NDArray[Any]]:
-    """The Gram partial of each reduction block of a fixed-side factor block."""
+    """The Gram partial of each reduction block of a fixed-side factor block (the factors
+    are the kernels' own output, or checked when read: trusted)."""
     step = core.reduction_block_rows()
     return [
-        core.gram(np.ascontiguousarray(factors[lo : lo + step]), 0.0, threads=1)
+        core.gram(np.ascontiguousarray(factors[lo : lo + step]), 0.0, threads=1, trusted=True)
         for lo in range(0, len(factors), step)
     ]
 
 
-def add_partials(total: NDArray[Any] | None, partials: list[NDArray[Any]]) -> NDArray[Any]:
-    """The running Gram sum, continued with one block's partials in order."""
-    if total is None:
-        total = np.zeros_like(partials[0]) if partials else None
-    out = None if total is None else total.copy()
+def gram_total(reg: float, *blocks: list[NDArray[Any]]) -> NDArray[Any]:
+    """Σ of every block's Gram partials, added in block order (the local reduction's
+    order), plus ``reg`` on the diagonal: one task, so the reduction waits for no chain."""
+    partials = [g for block in blocks for g in block]
+    total = np.zeros_like(partials[0])
     for g in partials:
-        assert out is not None
-        out += g
-    assert out is not None
-    return out
-
-
-def finish_gram(total: NDArray[Any], reg: float) -> NDArray[Any]:
-    out = total.copy()
-    out[np.diag_indices(len(out))] += out.dtype.type(reg)
-    return out
+        total += g
+    total[np.diag_indices(len(total))] += total.dtype.type(reg)
+    return total
 
 
 def concat_rows(*blocks: NDArray[Any]) -> NDArray[Any]:
@@ -245,7 +242,10 @@ def write_array(path: str, array: NDArray[Any]) -> str:
 
 
 def read_array(path: str) -> NDArray[Any]:
+    """A checkpointed factor block, checked finite (training trusts it from here on)."""
     array: NDArray[Any] = np.load(path, allow_pickle=False)
+    if not np.isfinite(array).all():
+        raise ValueError(f"checkpoint file {path} holds non-finite factors")
     return array
 
 

@@ -73,15 +73,15 @@ class _Side:
         """Contiguous ranges of blocks per worker (before the blocks' sizes are known)."""
         self.owners = [b * workers // self.layout.count for b in range(self.layout.count)]
 
-    def balance(self, workers: int, nnz: list[int]) -> None:
-        """Blocks to workers by interactions, largest first to the least loaded (so the
+    def balance(self, workers: int, cost: list[float]) -> None:
+        """Blocks to workers by solve cost, largest first to the least loaded (so the
         slowest worker, which sets the half-epoch's time, has as little as possible)."""
-        load = [0] * workers
-        owners = [0] * len(nnz)
-        for b in sorted(range(len(nnz)), key=lambda b: (-nnz[b], b)):
+        load = [0.0] * workers
+        owners = [0] * len(cost)
+        for b in sorted(range(len(cost)), key=lambda b: (-cost[b], b)):
             w = min(range(workers), key=lambda w: (load[w], w))
             owners[b] = w
-            load[w] += nnz[b] + 1
+            load[w] += cost[b]
         self.owners = owners
 
 
@@ -95,7 +95,7 @@ class DaskTrainer:
     :class:`~alskit.data.Dataset` or a Dask DataFrame of (user, item[, rating]) rows.
 
     ``blocks``: row blocks per side (default four per worker; each a multiple of 4096 rows,
-    placed to balance the interactions per worker).
+    placed to balance the solve cost per worker).
     ``mode``: ``"broadcast"`` ships the whole fixed side to every worker each half-epoch,
     ``"routed"`` ships each block only the fixed rows it references (planned once);
     ``"auto"`` broadcasts when the larger factor matrix fits ``memory_budget`` bytes per
@@ -197,8 +197,11 @@ class DaskTrainer:
         bias = self._bias(spec, user_side, item_side, items) if spec.explicit else None
         bias_f = None if bias is None else self.client.scatter(bias, broadcast=True)
         for s in (user_side, item_side):
+            nnz_b = self.client.gather([self._submit(_nnz, r) for r in s.rows])
+            rows_b = [hi - lo for lo, hi in map(s.layout.bounds, range(s.layout.count))]
             s.balance(
-                len(self._current), self.client.gather([self._submit(_nnz, r) for r in s.rows])
+                len(self._current),
+                [_solve_cost(spec, n, r) for n, r in zip(nnz_b, rows_b, strict=True)],
             )
         for s in (user_side, item_side):
             s.train = [
@@ -206,7 +209,11 @@ class DaskTrainer:
                 for b, r in enumerate(s.rows)
             ]
         stats = self.client.gather(
-            [self._submit(t.train_stats, f) for s in (user_side, item_side) for f in s.train]
+            [
+                self._submit(t.train_stats, f, fixed.layout.n)
+                for s, fixed in ((user_side, item_side), (item_side, user_side))
+                for f in s.train
+            ]
         )
         nnz = sum(st[0] for st in stats[: len(user_side.train)])
         check_values(spec, max(st[2] for st in stats), max(st[1] for st in stats))
@@ -396,17 +403,22 @@ class DaskTrainer:
         self._workers()
         gram = None
         if needs_gram(spec):
-            total = None
-            for c, f in enumerate(fixed.factors):
-                at = self._owner(fixed, c)
-                partials = self._submit(t.gram_partials, f, at=at)
-                total = self._submit(t.add_partials, total, partials, at=at)
-            gram = self._submit(t.finish_gram, total, spec.reg(side.name))
+            partials = [
+                self._submit(t.gram_partials, f, at=self._owner(fixed, c))
+                for c, f in enumerate(fixed.factors)
+            ]
+            gram = self._submit(t.gram_total, spec.reg(side.name), *partials)
         results: list[Any] = [None] * side.layout.count
         for w, blocks in self._groups(side).items():
             at = self._at(w)
             if mode == "broadcast":
-                right = self._submit(t.concat_rows, *fixed.factors, at=at)
+                # Each remote block is copied to this worker as soon as it is solved (a task
+                # placed here that holds it), not all at once when the last one is done.
+                pieces = [
+                    f if fixed.owners[c] == w else self._submit(t.hold, f, at=at)
+                    for c, f in enumerate(fixed.factors)
+                ]
+                right = self._submit(t.concat_rows, *pieces, at=at)
                 train = side.train
             else:
                 received = [
@@ -544,3 +556,16 @@ class DaskTrainer:
 
 def _nnz(block: RowBlock) -> int:
     return block.nnz
+
+
+def _solve_cost(spec: Spec, nnz: int, rows: int) -> float:
+    """A block's solve time in flops, approximately, for balancing. Cholesky: per
+    interaction the rank-one update of the symmetric k × k system (k²), per row its
+    factorisation and solves (k³/3 + 2k²). CG with s steps: per interaction two k-vector
+    products per step and one for the residual (4k·(s + 1)), per row the Gram products
+    (2k²·(s + 1))."""
+    k = spec.k
+    if not spec.explicit and spec.config.solver == "cg":
+        steps = int(spec.config.cg_steps) + 1
+        return float((nnz * 4 * k + rows * 2 * k * k) * steps)
+    return nnz * k * k + rows * (k**3 / 3 + 2 * k * k)
