@@ -192,16 +192,19 @@ class DaskTrainer:
         self.stats = RunStats()
 
         users, items, user_side, item_side = self._blocks_of(data)
+        block_nnz = {}
         for s in (user_side, item_side):
             self.stats.blocks[s.name] = s.layout.count
-        bias = self._bias(spec, user_side, item_side, items) if spec.explicit else None
+            block_nnz[s.name] = self.client.gather([self._submit(_nnz, r) for r in s.rows])
+        bias = None
+        if spec.explicit:
+            bias = self._bias(spec, user_side, item_side, items, sum(block_nnz["user"]))
         bias_f = None if bias is None else self.client.scatter(bias, broadcast=True)
         for s in (user_side, item_side):
-            nnz_b = self.client.gather([self._submit(_nnz, r) for r in s.rows])
             rows_b = [hi - lo for lo, hi in map(s.layout.bounds, range(s.layout.count))]
             s.balance(
                 len(self._current),
-                [_solve_cost(spec, n, r) for n, r in zip(nnz_b, rows_b, strict=True)],
+                [_solve_cost(spec, n, r) for n, r in zip(block_nnz[s.name], rows_b, strict=True)],
             )
         for s in (user_side, item_side):
             s.train = [
@@ -307,13 +310,13 @@ class DaskTrainer:
             sides.append(side)
         return users, items, sides[0], sides[1]
 
-    def _bias(self, spec: Spec, user_side: _Side, item_side: _Side, items: Vocabulary) -> BiasModel:
-        """The damped bias model, from per-block sums added in the local order."""
+    def _bias(
+        self, spec: Spec, user_side: _Side, item_side: _Side, items: Vocabulary, nnz: int
+    ) -> BiasModel:
+        """The damped bias model (``nnz`` ratings), from per-block sums added in the local
+        order."""
         beta_user, beta_item = damping_pair(spec.config.damping)
         partials = self.client.gather([self._submit(t.rating_partials, r) for r in user_side.rows])
-        nnz = sum(
-            int(n) for n in self.client.gather([self._submit(_nnz, r) for r in user_side.rows])
-        )
         global_bias = ordered_total(np.concatenate(partials)) / nnz
         item_b = np.concatenate(
             self.client.gather(
