@@ -7,7 +7,7 @@ kernels are held to these functions by the tests in ``test_core_*.py``.
 
 from __future__ import annotations
 
-import importlib
+import importlib.util
 import subprocess
 import sys
 import textwrap
@@ -22,25 +22,25 @@ F64 = npt.NDArray[np.float64]
 AnyFloat = npt.NDArray[np.floating]
 AnyInt = npt.NDArray[np.integer]
 
-# The native variants the tests try; a variant is skipped when it cannot be imported or the CPU
-# cannot run it.
-VARIANTS = ("_core", "_core_avx2")
+# The native variants this build has (a wheel: both; a build from source: the best its
+# machine runs, ALSKIT_ISA_VARIANTS=host); a variant the CPU cannot run is skipped.
+VARIANTS = tuple(
+    name for name in ("_core", "_core_avx2") if importlib.util.find_spec(f"alskit.{name}")
+)
+assert VARIANTS, "alskit has no native core"
 
 
 def load_variant(name: str) -> ModuleType | None:
-    """Imports ``alskit.<name>``; None when that optional variant was not built or this CPU
-    cannot run it. The portable ``_core`` is never optional, and any other import error (of
-    the package itself, say) propagates rather than silently skipping every test."""
-    qualified = f"alskit.{name}"
+    """Imports the built variant ``alskit.<name>``; None when this CPU cannot run it. Any
+    other import error (of the package itself, say) propagates rather than silently skipping
+    every test."""
     try:
-        module = importlib.import_module(qualified)
-    except ModuleNotFoundError as error:
-        if name == "_core" or error.name != qualified:
-            raise
-        return None
-    if module.isa() == "avx2" and not module.cpu_supports_avx2():
-        return None
-    return module
+        return importlib.import_module(f"alskit.{name}")
+    except ImportError:
+        # the AVX2 core refuses to load on a CPU without AVX2+FMA (its module entry point)
+        if name == "_core_avx2" and not importlib.import_module("alskit._core").cpu_supports_avx2():
+            return None
+        raise
 
 
 def chunk_rows(k: int) -> int:

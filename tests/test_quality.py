@@ -53,11 +53,9 @@ def test_mypy_strict() -> None:
 
 def test_native_stub_matches_module() -> None:
     pytest.importorskip("mypy")
-    import alskit._native
+    import reference as ref
 
-    modules = ["alskit._core"]
-    if alskit._native.core.__name__ == "alskit._core_avx2":
-        modules.append("alskit._core_avx2")
+    modules = [f"alskit.{name}" for name in ref.VARIANTS if ref.load_variant(name)]
     result = run(sys.executable, "-m", "mypy.stubtest", *modules)
     assert result.returncode == 0, result.stdout + result.stderr
 

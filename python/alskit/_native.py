@@ -1,34 +1,59 @@
 """Loads the best native core this CPU can run.
 
-The core is built once per instruction-set variant (``_core`` for any x86-64/ARM CPU,
+The core is built per instruction-set variant (``_core`` for any x86-64/ARM CPU,
 ``_core_avx2`` with AVX2+FMA); each is a separate shared object so their Eigen code never
-mixes. ``ALSKIT_ISA=baseline`` forces the portable build (for comparison or debugging).
+mixes. A wheel carries both and the best is picked here; a build from source carries only the
+best variant its build machine runs (``ALSKIT_ISA_VARIANTS=host``, the default; ``all``
+builds both). ``ALSKIT_ISA=baseline`` forces the portable build (for comparison or
+debugging) where it was built.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from . import _core as _baseline
+
+def _built(name: str) -> ModuleType | None:
+    """``alskit.<name>``, or None when this build has no such variant. An ImportError of a
+    variant that exists (the AVX2 core on a CPU without AVX2) propagates."""
+    qualified = f"{__package__}.{name}"
+    try:
+        return importlib.import_module(qualified)
+    except ModuleNotFoundError as error:
+        if error.name != qualified:
+            raise
+        return None
 
 
 def _select() -> ModuleType:
     wanted = os.environ.get("ALSKIT_ISA", "auto").lower()
     if wanted not in ("auto", "baseline", "avx2"):
         raise ValueError(f"ALSKIT_ISA must be 'auto', 'baseline' or 'avx2', got {wanted!r}")
-    if wanted == "baseline" or not _baseline.cpu_supports_avx2():
+    baseline = _built("_core")
+    if baseline is None:  # a build for its own machine's AVX2 (ALSKIT_ISA_VARIANTS=host)
+        if wanted == "baseline":
+            raise ImportError(
+                "ALSKIT_ISA=baseline, but this alskit was built with the AVX2 core only "
+                "(ALSKIT_ISA_VARIANTS=host); rebuild with "
+                "`pip install . -C cmake.define.ALSKIT_ISA_VARIANTS=all` to have both"
+            )
+        avx2 = _built("_core_avx2")  # refuses with an ImportError on a CPU without AVX2
+        if avx2 is None:
+            raise ImportError("alskit has no native core: the package was installed without it")
+        return avx2
+    if wanted == "baseline" or not baseline.cpu_supports_avx2():
         if wanted == "avx2":
             raise RuntimeError("ALSKIT_ISA=avx2 but this CPU lacks AVX2/FMA")
-        return _baseline
-    try:
-        from . import _core_avx2
-    except ImportError:  # built without the variant (non-x86 or ALSKIT_ISA_VARIANTS=OFF)
+        return baseline
+    avx2 = _built("_core_avx2")
+    if avx2 is None:  # built without the variant (non-x86, or ALSKIT_ISA_VARIANTS=baseline)
         if wanted == "avx2":
-            raise
-        return _baseline
-    return _core_avx2
+            raise ImportError("ALSKIT_ISA=avx2, but this alskit was built without the AVX2 core")
+        return baseline
+    return avx2
 
 
 __all__ = ["core"]

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import ast
 import functools
+import importlib
+import os
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -119,12 +123,48 @@ def test_module_facts(core: ModuleType) -> None:
     assert issubclass(core.NumericalError, FloatingPointError)
 
 
-def test_native_selects_a_variant() -> None:
-    from alskit._native import core as best
+def _cpu_runs_avx2() -> bool:
+    if "_core" in ref.VARIANTS:
+        return bool(importlib.import_module("alskit._core").cpu_supports_avx2())
+    return True  # an AVX2-only build imported here: the CPU runs it
 
-    assert best.__name__ in ("alskit._core", "alskit._core_avx2")
-    if best.isa() == "avx2":
-        assert best.cpu_supports_avx2()
+
+@pytest.mark.parametrize("wanted", ["auto", "baseline", "avx2", "sse9"])
+def test_isa_selection(wanted: str) -> None:
+    """ALSKIT_ISA picks among the variants this build has; a variant it lacks, or that the CPU
+    cannot run, is a clear error, never another variant."""
+    result = subprocess.run(
+        [sys.executable, "-c", "import alskit; print(alskit.native_isa())"],
+        env={**os.environ, "ALSKIT_ISA": wanted},
+        capture_output=True,
+        text=True,
+    )
+    avx2 = "_core_avx2" in ref.VARIANTS and _cpu_runs_avx2()
+    baseline = "_core" in ref.VARIANTS
+    expected = {
+        "auto": "avx2" if avx2 else "baseline",
+        "baseline": "baseline" if baseline else None,
+        "avx2": "avx2" if avx2 else None,
+        "sse9": None,
+    }[wanted]
+    if expected is None:
+        assert result.returncode != 0
+        assert "ALSKIT_ISA" in result.stderr, result.stderr
+        if wanted == "baseline":  # the AVX2-only build of ALSKIT_ISA_VARIANTS=host
+            assert "ALSKIT_ISA_VARIANTS=all" in result.stderr, result.stderr
+    else:
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == expected
+
+
+@pytest.mark.parametrize("name", ref.VARIANTS)
+def test_variant_submodule_is_not_shadowed(name: str) -> None:
+    """alskit/__init__.py once did `from ._native import core as _core`, rebinding the package
+    attribute so that `import alskit._core as m` gave the AVX2 build."""
+    module = importlib.import_module(f"alskit.{name}")
+    assert getattr(alskit, name) is module
+    if ref.load_variant(name) is not None:
+        assert module.isa() == ("avx2" if name == "_core_avx2" else "baseline")
 
 
 STUBS = Path(alskit.__file__).parent  # the stubs ship with the package (source or wheel)
@@ -166,15 +206,6 @@ def test_stub_matches_runtime_signatures(core: ModuleType) -> None:
         returns = ast.unparse(want.returns) if want.returns else ""
         if returns in ("None", "bool", "int", "float"):
             assert all(ast.unparse(g.returns or ast.Constant(None)) == returns for g in overloads)
-
-
-# alskit/__init__.py once did `from ._native import core as _core`, rebinding the package
-# attribute so that `import alskit._core as m` gave the AVX2 build.
-def test_portable_submodule_is_not_shadowed() -> None:
-    import alskit._core as portable
-
-    assert portable.__name__ == "alskit._core"
-    assert portable.isa() == "baseline"
 
 
 # --------------------------------------------------------------------------------------------
