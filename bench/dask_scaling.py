@@ -11,8 +11,9 @@ Printed per scorer: median seconds per epoch (epochs after the first; the first 
 setup in either path, but the median is used anyway), the ratio dask / local, bytes that
 crossed between workers per half-epoch (measured from the workers' transfer counters, and
 as planned by the trainer), and the client's peak resident memory over its resident size
-before training against the factor matrices. Spark MLlib is measured only if ``pyspark`` is
-importable.
+before training against the factor matrices. Spark MLlib's ALS (``local[2]``, the same
+files, seconds per iteration) is measured when ``pyspark`` is importable (and Java is
+installed); ``--kinds``/``--blocks`` choose what else runs.
 
     flock /tmp/alskit-cpu.lock python bench/dask_scaling.py --k 64 --epochs 4
 """
@@ -137,10 +138,56 @@ def run_dask(
         }
 
 
+def run_spark(directory: Path, kind: str, k: int, epochs: int) -> dict[str, Any]:
+    """Spark MLlib's ALS on ``local[2]`` from the same Parquet files, its defaults otherwise
+    (10 user and 10 item blocks, float32 factors), with the system's BLAS where netlib finds
+    one (``libblas.so.3``, e.g. Debian's OpenBLAS) on one thread per task. A fit blocks the
+    data and then iterates, so the time of one iteration is the difference between a fit of
+    ``epochs`` iterations and a fit of one (after a first fit that warms the JVM up),
+    divided by ``epochs - 1``."""
+    from pyspark.ml.recommendation import ALS
+    from pyspark.sql import SparkSession
+
+    spark = (
+        SparkSession.builder.master("local[2]")
+        .appName("alskit-dask-bench")
+        .config("spark.driver.memory", "16g")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .getOrCreate()
+    )
+    spark.sparkContext.setLogLevel("ERROR")
+    frame = spark.read.parquet(str(directory)).cache()
+    rows = frame.count()
+    implicit = kind == "implicit"
+    fit_seconds: dict[int, float] = {}
+    for iterations in (1, 1, epochs):  # the first fit warms the JVM up and is not kept
+        als = ALS(
+            rank=k,
+            maxIter=iterations,
+            regParam=0.1,
+            implicitPrefs=implicit,
+            alpha=1.0,
+            userCol="user_id",
+            itemCol="item_id",
+            ratingCol="rating",
+            seed=42,
+        )
+        start = time.perf_counter()
+        model = als.fit(frame)  # eager: the factors are computed and counted in fit
+        model.userFactors.count()
+        fit_seconds[iterations] = time.perf_counter() - start
+    spark.stop()
+    per_iteration = (fit_seconds[epochs] - fit_seconds[1]) / (epochs - 1)
+    return {"rows": rows, "fit_seconds": fit_seconds, "iteration_seconds": per_iteration}
+
+
 def child(args: argparse.Namespace) -> None:
     directory = Path(args.data)
     if args.run == "local":
         out = run_local(directory, args.kind, args.k, args.epochs)
+    elif args.run == "spark":
+        out = run_spark(directory, args.kind, args.k, args.spark_epochs)
     else:
         blocks = int(args.blocks) if args.blocks else None
         out = run_dask(directory, args.kind, args.k, args.epochs, args.run, blocks)
@@ -159,6 +206,18 @@ def main() -> None:
         default="",
         help="comma-separated blocks per side to compare (default: the trainer's default)",
     )
+    parser.add_argument(
+        "--spark-epochs",
+        type=int,
+        default=3,
+        help="iterations of the longer Spark fit (at least 2; measured only with pyspark)",
+    )
+    parser.add_argument(
+        "--spark",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="measure Spark MLlib too, when pyspark is importable",
+    )
     parser.add_argument("--run", help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
     parser.add_argument("--kind", help=argparse.SUPPRESS)
@@ -169,7 +228,7 @@ def main() -> None:
     try:
         import pyspark  # noqa: F401
 
-        has_spark = True
+        has_spark = args.spark
     except ImportError:
         has_spark = False
     with tempfile.TemporaryDirectory(prefix="alskit-dask-bench-") as tmp:
@@ -182,20 +241,34 @@ def main() -> None:
             results: dict[tuple[str, str], Any] = {}
             runs = [("local", "")]
             runs += [(m, b) for b in args.blocks.split(",") for m in ("broadcast", "routed")]
+            runs += [("spark", "")] if has_spark else []
             for run, blocks in runs:
                 cmd = [sys.executable, __file__, "--run", run, "--data", str(directory)]
                 cmd += ["--kind", kind, "--k", str(args.k), "--epochs", str(args.epochs)]
-                cmd += ["--blocks", blocks]
+                cmd += ["--blocks", blocks, "--spark-epochs", str(args.spark_epochs)]
                 env = dict(os.environ, PYTHONWARNINGS="ignore")
+                if run == "spark":  # one BLAS thread per Spark task (2 tasks on 2 cores)
+                    env["OPENBLAS_NUM_THREADS"] = "1"
                 proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
                 if proc.returncode != 0:
                     raise SystemExit(f"{run} failed:\n{proc.stderr[-3000:]}")
                 results[run, blocks] = json.loads(proc.stdout.strip().splitlines()[-1])
             local = statistics.median(results["local", ""]["epoch_seconds"])
             print(f"\n{kind}, k={args.k}: local (2 threads) {local:.2f} s/epoch")
+            dask_best = float("inf")
             for run, blocks in runs[1:]:
                 r = results[run, blocks]
+                if run == "spark":
+                    it = r["iteration_seconds"]
+                    fits = ", ".join(f"{n} it. {s:.1f} s" for n, s in r["fit_seconds"].items())
+                    print(
+                        f"  spark local[2] {it:.2f} s/iteration ({fits}; {r['rows']} rows): "
+                        f"alskit on Dask {it / dask_best:.1f}x faster, local "
+                        f"{it / local:.1f}x faster"
+                    )
+                    continue
                 med = statistics.median(r["epoch_seconds"])
+                dask_best = min(dask_best, med)
                 measured = statistics.median(r["bytes_measured_per_epoch"]) / 2 / MB
                 planned = {s: b / MB for s, b in r["bytes_planned_per_half_epoch"].items()}
                 asked = f", asked {blocks}" if blocks else ""
@@ -209,8 +282,8 @@ def main() -> None:
                     f"    client: {r['client_rss_before_mb']:.0f} MB before training, peak "
                     f"+{r['client_peak_increase_mb']:.0f} MB (factors {r['factors_mb']:.0f} MB)"
                 )
-        if not has_spark:
-            print("\nSpark MLlib: pyspark is not installed, not measured")
+        if not has_spark and args.spark:
+            print("\nSpark MLlib: pyspark is not installed, not measured (pip install pyspark)")
 
 
 if __name__ == "__main__":

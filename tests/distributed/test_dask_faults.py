@@ -118,3 +118,34 @@ def test_corrupt_checkpoint_is_refused(client2: Any, ratings: Dataset, tmp_path:
     with pytest.raises(ValueError, match=f"{victim.name}.*non-finite"):
         DaskTrainer(client2, checkpoint_dir=tmp_path).train(model, ratings, TrainingOptions(rng=3))
     assert model.trained_epochs == 0
+
+
+def _double(x: int) -> int:
+    return 2 * x
+
+
+def test_pinned_tasks_move_only_when_their_worker_is_gone(client2: Any) -> None:
+    """alskit's tasks are pinned to their workers (never stolen); the scheduler plugin lets
+    one pinned to a worker that is gone run elsewhere, and leaves other tasks alone."""
+    from alskit.distributed._pinned import NAME, PinnedTasks
+
+    client2.register_plugin(PinnedTasks(), name=NAME)
+    gone = "tcp://127.0.0.1:9"  # no worker there
+    ours = client2.submit(_double, 21, key="alskit-test-gone", workers=[gone])
+    assert ours.result(timeout=30) == 42
+    theirs = client2.submit(_double, 1, key="other-test-gone", workers=[gone])
+    with pytest.raises(distributed.TimeoutError):
+        theirs.result(timeout=2)  # strict placement elsewhere is not alskit's to change
+    theirs.cancel()
+    live = sorted(client2.scheduler_info()["workers"])
+    pinned = client2.submit(_double, 5, key="alskit-test-live", workers=[live[1]])
+    assert pinned.result(timeout=30) == 10
+    assert set(client2.who_has(pinned)[pinned.key]) == {live[1]}
+
+
+def test_training_pins_its_tasks(client2: Any, ratings: Dataset) -> None:
+    trainer = DaskTrainer(client2, blocks=2)
+    trainer.train(ImplicitMFScorer(embedding_size=4, epochs=1), ratings, TrainingOptions(rng=1))
+    assert trainer.stats.pinned
+    plugins = client2.run_on_scheduler(lambda dask_scheduler: list(dask_scheduler.plugins))
+    assert "alskit-pinned-tasks" in plugins

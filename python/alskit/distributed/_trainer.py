@@ -41,6 +41,8 @@ from ._model import (
     needs_gram,
     recommend_blocks,
 )
+from ._pinned import NAME as PINNED
+from ._pinned import PinnedTasks
 
 Mode = Literal["auto", "broadcast", "routed"]
 _MANIFEST = "checkpoint.json"
@@ -49,12 +51,15 @@ _MANIFEST = "checkpoint.json"
 @dataclass
 class RunStats:
     """What the last training run did: the exchange mode, the planned bytes that cross
-    between workers per half-epoch (user half, item half), and the blocks per side."""
+    between workers per half-epoch (user half, item half), the blocks per side, and whether
+    the tasks were pinned to their blocks' workers (alskit's scheduler plugin registered;
+    otherwise placed loosely, and work stealing may move some, with their data)."""
 
     mode: str = ""
     bytes_per_half_epoch: dict[str, int] = field(default_factory=dict)
     blocks: dict[str, int] = field(default_factory=dict)
     resumed_from: int = 0
+    pinned: bool = False
 
 
 @dataclass
@@ -147,8 +152,8 @@ class DaskTrainer:
         return workers
 
     def _owner(self, side: _Side, b: int) -> str:
-        """The worker that holds block ``b`` of ``side``; a task placed there may still run
-        elsewhere (after a worker is lost)."""
+        """The worker that holds block ``b`` of ``side``; a task placed there runs there
+        unless that worker is lost (then anywhere: _pinned.py)."""
         return self._at(side.owners[b])
 
     def _at(self, w: int) -> str:
@@ -159,8 +164,24 @@ class DaskTrainer:
         kwargs: dict[str, Any] = {"key": f"alskit-{fn.__name__}-{self._run}-{self._seq}"}
         self._seq += 1
         if at is not None:
-            kwargs.update(workers=[at], allow_other_workers=True)
+            kwargs.update(workers=[at], allow_other_workers=not self.stats.pinned)
         return self.client.submit(fn, *args, **kwargs)
+
+    def _pin(self) -> bool:
+        """Registers the scheduler plugin that lets pinned tasks move once their worker is
+        gone (alskit/distributed/_pinned.py); False, with a warning, where the scheduler cannot
+        load it (alskit not installed there)."""
+        try:
+            self.client.register_plugin(PinnedTasks(), name=PINNED)
+        except Exception as error:  # the scheduler could not unpickle or start the plugin
+            warnings.warn(
+                f"alskit's scheduler plugin could not be registered ({error}); tasks are "
+                "placed loosely, so work stealing may move some of them with their data",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+            return False
+        return True
 
     def _budget(self) -> int:
         if self.memory_budget is not None:
@@ -190,6 +211,7 @@ class DaskTrainer:
         self._run = uuid.uuid4().hex[:8]
         self._seq = 0
         self.stats = RunStats()
+        self.stats.pinned = self._pin()
 
         users, items, user_side, item_side = self._blocks_of(data)
         block_nnz = {}
@@ -416,9 +438,16 @@ class DaskTrainer:
             at = self._at(w)
             if mode == "broadcast":
                 # Each remote block is copied to this worker as soon as it is solved (a task
-                # placed here that holds it), not all at once when the last one is done.
+                # placed here that holds it), not all at once when the last one is done. The
+                # copy is of a stand-in made at the owner, never of the block itself: a block
+                # with a replica elsewhere may lose its owner's copy to Dask's memory manager
+                # (which keeps one replica), and the owner would fetch it back.
                 pieces = [
-                    f if fixed.owners[c] == w else self._submit(t.hold, f, at=at)
+                    f
+                    if fixed.owners[c] == w
+                    else self._submit(
+                        t.hold, self._submit(t.hold, f, at=self._owner(fixed, c)), at=at
+                    )
                     for c, f in enumerate(fixed.factors)
                 ]
                 right = self._submit(t.concat_rows, *pieces, at=at)
