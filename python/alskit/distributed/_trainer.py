@@ -441,7 +441,8 @@ class DaskTrainer:
                 # placed here that holds it), not all at once when the last one is done. The
                 # copy is of a stand-in made at the owner, never of the block itself: a block
                 # with a replica elsewhere may lose its owner's copy to Dask's memory manager
-                # (which keeps one replica), and the owner would fetch it back.
+                # (which keeps one replica), and the owner would fetch it back (the measured
+                # bytes equal the plan only since: bench/README.md).
                 pieces = [
                     f
                     if fixed.owners[c] == w
