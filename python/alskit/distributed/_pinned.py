@@ -18,7 +18,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from distributed.diagnostics.plugin import SchedulerPlugin
+try:
+    from distributed.diagnostics.plugin import SchedulerPlugin
+except ImportError as error:  # alskit/distributed/__init__.py checks first, with the same advice
+    raise ImportError(
+        "alskit.distributed requires the optional dependency 'distributed': install it with "
+        "pip install 'alskit[dask]'"
+    ) from error
 
 KEY_PREFIX = "alskit-"
 NAME = "alskit-pinned-tasks"
