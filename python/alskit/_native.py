@@ -33,27 +33,27 @@ def _select() -> ModuleType:
     if wanted not in ("auto", "baseline", "avx2"):
         raise ValueError(f"ALSKIT_ISA must be 'auto', 'baseline' or 'avx2', got {wanted!r}")
     baseline = _built("_core")
-    if baseline is None:  # a build for its own machine's AVX2 (ALSKIT_ISA_VARIANTS=host)
-        if wanted == "baseline":
+    if wanted == "baseline":
+        if baseline is None:
             raise ImportError(
                 "ALSKIT_ISA=baseline, but this alskit was built with the AVX2 core only "
                 "(ALSKIT_ISA_VARIANTS=host); rebuild with "
                 "`pip install . -C cmake.define.ALSKIT_ISA_VARIANTS=all` to have both"
             )
-        avx2 = _built("_core_avx2")  # refuses with an ImportError on a CPU without AVX2
-        if avx2 is None:
-            raise ImportError("alskit has no native core: the package was installed without it")
-        return avx2
-    if wanted == "baseline" or not baseline.cpu_supports_avx2():
+        return baseline
+    if baseline is not None and not baseline.cpu_supports_avx2():
         if wanted == "avx2":
             raise RuntimeError("ALSKIT_ISA=avx2 but this CPU lacks AVX2/FMA")
         return baseline
+    # Without a baseline to ask, the AVX2 core checks the CPU itself (an ImportError).
     avx2 = _built("_core_avx2")
-    if avx2 is None:  # built without the variant (non-x86, or ALSKIT_ISA_VARIANTS=baseline)
-        if wanted == "avx2":
-            raise ImportError("ALSKIT_ISA=avx2, but this alskit was built without the AVX2 core")
-        return baseline
-    return avx2
+    if avx2 is not None:
+        return avx2
+    if wanted == "avx2":
+        raise ImportError("ALSKIT_ISA=avx2, but this alskit was built without the AVX2 core")
+    if baseline is None:
+        raise ImportError("alskit has no native core: the package was installed without it")
+    return baseline
 
 
 __all__ = ["core"]

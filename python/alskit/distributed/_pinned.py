@@ -18,13 +18,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..data._compat import require_module
+
 try:
     from distributed.diagnostics.plugin import SchedulerPlugin
-except ImportError as error:  # alskit/distributed/__init__.py checks first, with the same advice
-    raise ImportError(
-        "alskit.distributed requires the optional dependency 'distributed': install it with "
-        "pip install 'alskit[dask]'"
-    ) from error
+except ImportError:  # the extras' one message (data/_compat.py), as alskit.distributed gives
+    require_module("distributed", "alskit.distributed")
+    raise
 
 KEY_PREFIX = "alskit-"
 NAME = "alskit-pinned-tasks"
