@@ -111,7 +111,10 @@ def main() -> None:
     header = ("scorer", "per-user loop", "batch path", "ratio", "max |Δ metric|")
     print(f"{header[0]:<22} {header[1]:>14} {header[2]:>11} {header[3]:>7} {header[4]:>15}")
     for label, scorer in (
-        ("BiasedMF float64", alskit.BiasedMFScorer(features=args.k, epochs=args.epochs)),
+        (
+            "BiasedMF float64",
+            alskit.BiasedMFScorer(features=args.k, epochs=args.epochs, dtype="float64"),
+        ),
         (
             "BiasedMF float32",
             alskit.BiasedMFScorer(features=args.k, epochs=args.epochs, dtype="float32"),

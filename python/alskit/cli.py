@@ -260,9 +260,9 @@ def cmd_quickstart(args: argparse.Namespace) -> int:
         f"{time.perf_counter() - start:.2f} s"
     )
     models = (
-        ("BiasedMF", BiasedMFScorer(features=32, epochs=15, dtype="float32")),
-        ("ImplicitMF", ImplicitMFScorer(features=32, epochs=15, dtype="float32")),
-        ("ImplicitMF cg", ImplicitMFScorer(features=32, epochs=15, dtype="float32", solver="cg")),
+        ("BiasedMF", BiasedMFScorer(features=32, epochs=15)),
+        ("ImplicitMF", ImplicitMFScorer(features=32, epochs=15)),
+        ("ImplicitMF cg", ImplicitMFScorer(features=32, epochs=15, solver="cg")),
     )
     _say(
         "Models: 32 features, 15 epochs, float32; BiasedMF predicts ratings, ImplicitMF "

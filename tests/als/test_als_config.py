@@ -49,8 +49,9 @@ def test_shared_defaults(cls: type[ALSConfig]) -> None:
     assert cfg.regularization == 0.1
     assert cfg.user_reg == 0.1 and cfg.item_reg == 0.1
     assert cfg.user_embeddings is True
-    # extensions keep LensKit 2025.1's behaviour by default
-    assert cfg.dtype == "float64"
+    # extensions keep LensKit 2025.1's behaviour by default, except the dtype (DESIGN §2:
+    # float32, as LensKit since 2025.3, implicit and Spark)
+    assert cfg.dtype == "float32"
 
 
 def test_biased_defaults() -> None:
@@ -75,7 +76,7 @@ def test_default_dumps() -> None:
         "epochs": 10,
         "regularization": 0.1,
         "user_embeddings": True,
-        "dtype": "float64",
+        "dtype": "float32",
     }
     assert ALSConfig().model_dump(mode="json") == base
     assert BiasedMFConfig().model_dump(mode="json") == {**base, "damping": 5.0}

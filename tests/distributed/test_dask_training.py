@@ -80,7 +80,7 @@ def test_trained_model_is_an_ordinary_scorer(client2: Any, ratings: Any, tmp_pat
 
 def test_memory_budget_chooses_the_mode(client2: Any, ratings: Any) -> None:
     k = 6
-    fixed = max(ratings.user_count, ratings.item_count) * k * 8
+    fixed = max(ratings.user_count, ratings.item_count) * k * 4  # float32 factors
     small = DaskTrainer(client2, memory_budget=fixed - 1)
     small.train(ImplicitMFScorer(embedding_size=k, epochs=1), ratings, TrainingOptions(rng=1))
     assert small.stats.mode == "routed"

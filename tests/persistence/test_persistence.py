@@ -257,8 +257,9 @@ def test_tampered_array_refused_by_checksum(saved, tmp_path: Path) -> None:  # t
 
 def test_array_with_wrong_dtype_or_shape_refused(saved, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     model, path = saved
-    as32 = model.item_features_.astype(np.float32)
-    bad = rewrite(path, tmp_path / "d.alskit", members={"item_features.npy": npy_bytes(as32)})
+    other = np.float64 if model.item_features_.dtype == np.float32 else np.float32
+    retyped = model.item_features_.astype(other)
+    bad = rewrite(path, tmp_path / "d.alskit", members={"item_features.npy": npy_bytes(retyped)})
     with pytest.raises(ModelFileError, match="dtype"):
         alskit.load(bad)
     short = model.item_features_[:-1]

@@ -287,7 +287,7 @@ def test_load_reads_arrays_without_extra_copies(tmp_path: Path, model: BiasedMFS
     bytes, an array copy and a digest copy: three times the array)."""
     model.save(tmp_path / "m.alskit")
     members = _members(tmp_path / "m.alskit")
-    big = np.zeros((2**28 // 32, 4))
+    big = np.zeros((2**28 // 16, 4), dtype=model.item_features_.dtype)
     members["item_features.npy"] = _npy(big)
     _edit_header(members, lambda h: h["arrays"].update(item_features=_spec(big)))
     path = _write(tmp_path / "big.alskit", members)
