@@ -168,6 +168,48 @@ def implicit_half_epoch(
     return out
 
 
+def implicit_cg_half_epoch(
+    csr: Csr,
+    right: AnyFloat,
+    gram_matrix: AnyFloat,
+    start: AnyFloat,
+    steps: int,
+    targets: AnyFloat | None = None,
+) -> F64:
+    """`steps` conjugate-gradient iterations per row on the dense implicit system, from
+    `start` (float64; empty rows give 0), stopping early as the core does."""
+    out = np.zeros(start.shape)
+    for u in range(csr.nrows):
+        cols, vals = csr.row(u)
+        if len(cols) == 0:
+            continue
+        lo, hi = int(csr.indptr[u]), int(csr.indptr[u + 1])
+        t = None if targets is None else targets[lo:hi]
+        a, rhs = implicit_system(right, cols, vals, gram_matrix, t)
+        x = start[u].astype(np.float64)
+        r = rhs - a @ x
+        d = r.copy()
+        rs = r @ r
+        for _ in range(steps):
+            if rs <= 1e-20:
+                break
+            ad = a @ d
+            step = rs / (d @ ad)
+            x += step * d
+            r -= step * ad
+            rs_new = r @ r
+            d = r + (rs_new / rs) * d
+            rs = rs_new
+        out[u] = x
+    return out
+
+
+def cg_resident_rows(k: int) -> int:
+    """Entries of one row conjugate gradient keeps gathered (half_epoch.hpp: 64 chunks);
+    the rest of a longer row is re-gathered at every step."""
+    return 64 * chunk_rows(k)
+
+
 def delta(new: AnyFloat, old: AnyFloat) -> float:
     """Σ_u ‖new_u − old_u‖², in float64."""
     d = np.asarray(new, dtype=np.float64) - np.asarray(old, dtype=np.float64)

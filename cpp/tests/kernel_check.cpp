@@ -127,7 +127,7 @@ void check_interleaved_cholesky(Index k, std::mt19937& rng) {
 }  // namespace
 
 /// The size a memory check is given (RowWorkspace::bytes) is what a workspace really holds,
-/// and conjugate gradient holds less than Cholesky (no batch of k × k systems).
+/// and conjugate gradient's gather buffer holds whole rows up to its fixed bound.
 template <class Scalar>
 void check_workspace_bytes() {
     for (const Index k : {1, 2, 7, 50, 128, 129, 300}) {
@@ -137,9 +137,18 @@ void check_workspace_bytes() {
             check(RowWorkspace<Scalar>::bytes(k, solver) == ws.allocated_bytes(),
                   "workspace_bytes is what the workspace allocates");
         }
-        check(RowWorkspace<Scalar>::bytes(k, RowSolver::implicit_cg) <
-                  RowWorkspace<Scalar>::bytes(k, RowSolver::implicit_cholesky),
-              "conjugate gradient needs less workspace than Cholesky");
+        // Conjugate gradient keeps whole rows gathered, up to a fixed number of chunks.
+        const Index chunk = RowGather<Scalar>::chunk_rows(k);
+        const RowWorkspace<Scalar> cg(k, RowSolver::implicit_cg);
+        check(cg.gather.capacity() == RowWorkspace<Scalar>::cg_resident_chunks * chunk &&
+                  cg.gather.chunk() == chunk,
+              "conjugate gradient's gather buffer holds cg_resident_chunks chunks");
+        // ... and no more than the longest row needs
+        const RowWorkspace<Scalar> short_rows(k, RowSolver::implicit_cg, chunk + 1);
+        check(short_rows.gather.capacity() == 2 * chunk &&
+                  RowWorkspace<Scalar>::bytes(k, RowSolver::implicit_cg, chunk + 1) ==
+                      short_rows.allocated_bytes(),
+              "conjugate gradient's gather buffer is bounded by the longest row");
     }
 }
 

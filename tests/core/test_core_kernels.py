@@ -367,6 +367,50 @@ def test_cg_approaches_cholesky(
     assert moved <= (1e-6 if dtype == np.float32 else 1e-18) * ref.delta(exact, 0 * exact)
 
 
+@pytest.mark.parametrize("k", [5, 64, 129])
+@dtype_param
+@pytest.mark.parametrize("targets", [False, True], ids=["b=1+v", "targets"])
+def test_cg_equals_the_reference_cg_beyond_the_resident_buffer(
+    core: ModuleType, k: int, dtype: type[np.floating], targets: bool
+) -> None:
+    """Conjugate gradient keeps each row's gathered factors for all its steps, up to
+    ref.cg_resident_rows(k) entries; a longer row keeps that many and re-gathers the rest at
+    every step. Every step equals the dense CG on the same system, for rows below, at and
+    past the buffer (the residual b − A·x computed in one pass changes only rounding)."""
+    rng = np.random.default_rng(3000 + k)
+    resident, chunk = ref.cg_resident_rows(k), ref.chunk_rows(k)
+    lengths = np.array([0, 3, chunk + 1, resident, resident + 1, resident + chunk + 5])
+    ncols = int(lengths.max()) + 20
+    csr = ref.make_csr(
+        rng, len(lengths), ncols, lengths=lengths, value_dtype=dtype, values="weights"
+    )
+    right = ref.make_factors(rng, ncols, k, dtype)
+    left0 = ref.make_factors(rng, csr.nrows, k, dtype)
+    gram = ref.gram(right[:100], REG).astype(dtype)
+    b = (rng.random(len(csr.values)) * 3).astype(dtype) if targets else None
+    for steps in (1, 3):
+        want = ref.implicit_cg_half_epoch(csr, right, gram, left0, steps, b)
+        left = left0.copy()
+        kwargs = {"targets": b} if targets else {}
+        got = core.implicit_half_epoch(
+            csr.indptr,
+            csr.indices,
+            csr.values,
+            left,
+            right,
+            gram,
+            solver="cg",
+            cg_steps=steps,
+            threads=2,
+            **kwargs,
+        )
+        check_delta(got, left, left0, want)
+        assert np.all(left[0] == 0)
+        for u in range(1, csr.nrows):
+            err = np.linalg.norm(left[u] - want[u]) / np.linalg.norm(want[u])
+            assert err <= (1e-3 if dtype == np.float32 else 1e-9), (u, lengths[u], steps, err)
+
+
 @k_param
 @dtype_param
 @ptr_param

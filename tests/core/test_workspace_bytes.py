@@ -16,7 +16,10 @@ KS = [1, 7, 50, 128, 129, 300]
 def dense_workspace(k: int, itemsize: int, solver: str) -> int:
     """Bytes of one thread's RowWorkspace, buffer by buffer."""
     chunk = max(64, 32768 // k)
-    total = chunk * (k + 1) * itemsize  # gathered rows + per-entry scratch
+    # gathered rows (conjugate gradient keeps up to 64 chunks of a row for all its steps;
+    # without a longest row given, the memory check counts all 64) + per-entry scratch
+    gathered = 64 * chunk if solver == "cg" else chunk
+    total = (gathered * k + chunk) * itemsize
     if solver != "cg":  # the queue of k × k systems for the (batched) Cholesky
         slots = 32 // itemsize if k <= 128 else 1
         total += slots * ((k * k + k) * itemsize + 8) + k * itemsize
@@ -24,7 +27,7 @@ def dense_workspace(k: int, itemsize: int, solver: str) -> int:
     if solver == "explicit":
         total += (k // 2) ** 2 * itemsize + 2 * k * itemsize  # dual system, x, residual
     if solver == "cg":
-        total += 5 * k * itemsize  # rhs, x, residual, direction, product
+        total += 4 * k * itemsize  # x, residual, direction, product
     return total
 
 
@@ -43,13 +46,6 @@ def test_workspace_bytes_counts_every_buffer(
 def test_all_threads_by_default(core: ModuleType) -> None:
     one = core.workspace_bytes(64, np.float32, solver="cholesky", threads=1)
     assert core.workspace_bytes(64, "float32", solver="cholesky") == core.max_threads() * one
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
-def test_conjugate_gradient_needs_no_system_batch(core: ModuleType, dtype: type) -> None:
-    for k in KS:
-        cg = core.workspace_bytes(k, dtype, solver="cg", threads=1)
-        assert cg < core.workspace_bytes(k, dtype, solver="cholesky", threads=1), k
 
 
 def test_workspace_bytes_names_bad_arguments(core: ModuleType) -> None:

@@ -11,20 +11,24 @@ namespace alskit {
 
 /// The per-row rank-n update Σ_j w_j q_j q_jᵀ is computed as one dense product XᵀX over the
 /// gathered rows X (a syrk at BLAS-3 speed) instead of n rank-1 updates. Long rows are
-/// processed in chunks of `chunk_rows()` so the buffer stays in L2 and memory stays bounded
-/// (chunk × k per thread) however popular an item is.
+/// processed in chunks of `chunk_rows()` so the working set stays in L2 and memory stays
+/// bounded however popular an item is. A buffer may hold several chunks (`capacity()` rows):
+/// conjugate gradient keeps a row's gathered copy for all its steps.
 template <class Scalar>
 class RowGather {
   public:
-    explicit RowGather(Index k) : rows_(chunk_rows(k), k), scratch_(chunk_rows(k)) {}
+    explicit RowGather(Index k, Index capacity) : rows_(capacity, k), scratch_(chunk_rows(k)) {}
+    explicit RowGather(Index k) : RowGather(k, chunk_rows(k)) {}
 
     static Index chunk_rows(Index k) { return std::max<Index>(64, 32768 / std::max<Index>(k, 1)); }
-    Index chunk() const { return rows_.rows(); }
+    Index chunk() const { return scratch_.size(); }
+    Index capacity() const { return rows_.rows(); }
 
     /// Bytes the constructor allocates; allocated_bytes() reads them from the buffers.
-    static std::size_t bytes(Index k) {
-        return static_cast<std::size_t>(chunk_rows(k) * (k + 1)) * sizeof(Scalar);
+    static std::size_t bytes(Index k, Index capacity) {
+        return static_cast<std::size_t>(capacity * k + chunk_rows(k)) * sizeof(Scalar);
     }
+    static std::size_t bytes(Index k) { return bytes(k, chunk_rows(k)); }
     std::size_t allocated_bytes() const {
         return static_cast<std::size_t>(rows_.size() + scratch_.size()) * sizeof(Scalar);
     }
@@ -33,12 +37,12 @@ class RowGather {
     /// A chunk-length vector for per-entry intermediates (e.g. X·p in conjugate gradient).
     Vector<Scalar>& scratch() { return scratch_; }
 
-    /// Copies fixed.row(indices[begin + j]) into rows().row(j) for j < count.
-    void gather(ConstMatrixMap<Scalar> fixed, const std::int32_t* indices, Index begin,
-                Index count) {
+    /// Copies fixed.row(indices[begin + j]) into rows().row(to + j) for j < count.
+    void gather(ConstMatrixMap<Scalar> fixed, const std::int32_t* indices, Index begin, Index count,
+                Index to = 0) {
         for (Index j = 0; j < count; ++j) {
             prefetch_ahead(fixed, indices, begin + j, begin + count);
-            rows_.row(j) = fixed.row(indices[begin + j]);
+            rows_.row(to + j) = fixed.row(indices[begin + j]);
         }
     }
 

@@ -7,7 +7,9 @@
 #include "alskit/system_batch.hpp"
 #include "alskit/types.hpp"
 
+#include <algorithm>
 #include <cstddef>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,10 +24,10 @@ enum class RowSolver { explicit_ratings, implicit_cholesky, implicit_cg };
 /// allocating: the memory check of a training run uses it).
 template <class Scalar>
 struct RowWorkspace {
-    RowWorkspace(Index k, RowSolver solver)
-        : gather(k),
+    /// `longest`: the longest row the workspace will solve (bounds the CG gather buffer).
+    RowWorkspace(Index k, RowSolver solver, Index longest = unbounded)
+        : gather(k, gather_rows(k, solver, longest)),
           dual(dual_size(k, solver), dual_size(k, solver)),
-          rhs(cg_size(k, solver)),
           x(solution_size(k, solver)),
           residual(solution_size(k, solver)),
           direction(cg_size(k, solver)),
@@ -36,8 +38,22 @@ struct RowWorkspace {
     RowGather<Scalar> gather;
     std::optional<SystemBatch<Scalar>> batch;  // k × k systems for the (batched) Cholesky
     SquareMatrix<Scalar> dual;  // the n × n dual system of a short explicit row (n < k/2)
-    Vector<Scalar> rhs, x;
+    Vector<Scalar> x;
     Vector<Scalar> residual, direction, product;  // conjugate gradient (residual: dual too)
+
+    /// Conjugate gradient reads a row's gathered factors at every step: it keeps up to
+    /// `cg_resident_chunks` chunks of them (8 MB in float32 at any k ≤ 512, no more than the
+    /// longest row needs), so all but the very longest rows are gathered once (a third less
+    /// time per epoch than re-gathering at every step). The Cholesky solvers use each chunk
+    /// once.
+    static constexpr Index cg_resident_chunks = 64;
+    static constexpr Index unbounded = std::numeric_limits<Index>::max();
+    static Index gather_rows(Index k, RowSolver solver, Index longest = unbounded) {
+        const Index chunk = RowGather<Scalar>::chunk_rows(k);
+        if (solver != RowSolver::implicit_cg) return chunk;
+        const Index chunks = longest / chunk + (longest % chunk != 0 ? 1 : 0);
+        return std::clamp<Index>(chunks, 1, cg_resident_chunks) * chunk;
+    }
 
     /// Conjugate gradient never builds a k × k system; the Cholesky solvers queue them.
     static bool uses_batch(RowSolver solver) { return solver != RowSolver::implicit_cg; }
@@ -52,13 +68,13 @@ struct RowWorkspace {
         return solver == RowSolver::implicit_cg ? k : 0;
     }
 
-    /// Bytes the constructor allocates for (k, solver).
-    static std::size_t bytes(Index k, RowSolver solver) {
+    /// Bytes the constructor allocates for (k, solver, longest).
+    static std::size_t bytes(Index k, RowSolver solver, Index longest = unbounded) {
         const auto vector = [](Index n) { return static_cast<std::size_t>(n) * sizeof(Scalar); };
         const Index d = dual_size(k, solver);
-        return RowGather<Scalar>::bytes(k) +
+        return RowGather<Scalar>::bytes(k, gather_rows(k, solver, longest)) +
                (uses_batch(solver) ? SystemBatch<Scalar>::bytes(k) : 0) + vector(d * d) +
-               2 * vector(solution_size(k, solver)) + 3 * vector(cg_size(k, solver));
+               2 * vector(solution_size(k, solver)) + 2 * vector(cg_size(k, solver));
     }
     /// Bytes this workspace holds, read from its buffers (checks bytes()).
     std::size_t allocated_bytes() const {
@@ -66,7 +82,7 @@ struct RowWorkspace {
             return static_cast<std::size_t>(buffer.size()) * sizeof(Scalar);
         };
         return gather.allocated_bytes() + (batch ? batch->allocated_bytes() : 0) + held(dual) +
-               held(rhs) + held(x) + held(residual) + held(direction) + held(product);
+               held(x) + held(residual) + held(direction) + held(product);
     }
 };
 
@@ -92,6 +108,8 @@ template <class Scalar, class Ptr, class SolveRow>
 double update_rows(const CsrView<Scalar, Ptr>& rows, MatrixMap<Scalar> left, RowSolver solver,
                    int threads, SolveRow solve_row) {
     const Index k = left.cols();
+    Index longest = 0;
+    for (Index r = 0; r < rows.nrows; ++r) longest = std::max(longest, rows.row_length(r));
     std::vector<double> deltas(static_cast<std::size_t>(rows.nrows), 0.0);
     const auto store = [&](Index r, const Vector<Scalar>& solution) {
         auto current = left.row(r);
@@ -117,7 +135,7 @@ double update_rows(const CsrView<Scalar, Ptr>& rows, MatrixMap<Scalar> left, Row
         [&](RowWorkspace<Scalar>& ws) {
             if (ws.batch) ws.batch->flush(store);
         },
-        k, solver);
+        k, solver, longest);
     return ordered_sum(deltas);
 }
 

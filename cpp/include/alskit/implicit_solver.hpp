@@ -68,6 +68,10 @@ void implicit_row_system(RowWorkspace<Scalar>& ws, const CsrView<Scalar, Ptr>& c
 }
 
 /// Conjugate gradient on the same system, starting from `start`; result in ws.x.
+/// A row's factor rows are gathered once into the workspace and every step reads that
+/// contiguous copy (memory traffic, not arithmetic, bounds this solver). Of a row longer than
+/// the buffer, the first entries stay resident and the rest pass through its last chunk at
+/// every step. The initial residual b − A·x is one pass: Q_Iᵀ(b − v ∘ (Q_I x)) − G·x.
 template <class Scalar, class Ptr, class Start>
 void implicit_row_cg(RowWorkspace<Scalar>& ws, const CsrView<Scalar, Ptr>& conf,
                      ConstMatrixMap<Scalar> right, ConstSquareMap<Scalar> gram,
@@ -75,44 +79,48 @@ void implicit_row_cg(RowWorkspace<Scalar>& ws, const CsrView<Scalar, Ptr>& conf,
     const Index begin = conf.row_begin(r);
     const Index n = conf.row_length(r);
     const Index chunk = ws.gather.chunk();
+    const Index capacity = ws.gather.capacity();
+    // A multiple of chunk, so no chunk below straddles the resident part and the streamed one.
+    const Index resident = n <= capacity ? n : capacity - chunk;
     Matrix<Scalar>& rows = ws.gather.rows();
     Vector<Scalar>& t = ws.gather.scratch();
-    // A row that fits one chunk is gathered once and reused by every step; longer rows are
-    // re-gathered chunk by chunk (memory stays chunk × k).
-    const bool fits = n <= chunk;
-    if (fits) ws.gather.gather(right, conf.indices, begin, n);
+    ws.gather.gather(right, conf.indices, begin, resident);
 
-    // out = G·in + Q_Iᵀ (v ∘ (Q_I in)); with rhs != nullptr also accumulates Q_Iᵀ b.
-    auto apply = [&](const Vector<Scalar>& in, Vector<Scalar>& out, Vector<Scalar>* rhs) {
-        out.noalias() = gram * in;
+    // Calls f(block, s, m) on the gathered rows of entries [s, s + m), chunk by chunk.
+    auto for_each_chunk = [&](auto&& f) {
         for (Index s = 0; s < n; s += chunk) {
             const Index m = std::min(chunk, n - s);
-            if (!fits) ws.gather.gather(right, conf.indices, begin + s, m);
-            const ConstVectorMap<Scalar> v(conf.values + begin + s, m);
-            const auto block = rows.topRows(m);
-            t.head(m).noalias() = block * in;
-            t.head(m).array() *= v.array();
-            out.noalias() += block.transpose() * t.head(m);
-            if (rhs != nullptr) {
-                if (targets != nullptr) {
-                    t.head(m) = ConstVectorMap<Scalar>(targets + begin + s, m);
-                } else {
-                    t.head(m).array() = v.array() + Scalar(1);
-                }
-                rhs->noalias() += block.transpose() * t.head(m);
-            }
+            const Index at = s < resident ? s : resident;
+            if (s >= resident) ws.gather.gather(right, conf.indices, begin + s, m, at);
+            f(rows.middleRows(at, m), s, m);
         }
     };
 
     ws.x = start.transpose();
-    ws.rhs.setZero();
-    apply(ws.x, ws.product, &ws.rhs);
-    ws.residual = ws.rhs - ws.product;
+    ws.residual.noalias() = -(gram * ws.x);
+    for_each_chunk([&](const auto& block, Index s, Index m) {
+        const ConstVectorMap<Scalar> v(conf.values + begin + s, m);
+        t.head(m).noalias() = block * ws.x;
+        // b − v ∘ (Q_I x), with b = 1 + v unless targets are given (the same expression
+        // either way, so explicit targets 1 + v give the same bits)
+        if (targets != nullptr) {
+            const ConstVectorMap<Scalar> b(targets + begin + s, m);
+            t.head(m).array() = b.array() - v.array() * t.head(m).array();
+        } else {
+            t.head(m).array() = (v.array() + Scalar(1)) - v.array() * t.head(m).array();
+        }
+        ws.residual.noalias() += block.transpose() * t.head(m);
+    });
     ws.direction = ws.residual;
     Scalar rs_old = ws.residual.squaredNorm();
     for (int it = 0; it < steps; ++it) {
-        if (!(rs_old > Scalar(1e-20))) break;  // converged (also stops on NaN)
-        apply(ws.direction, ws.product, nullptr);
+        if (!(rs_old > Scalar(1e-20))) break;        // converged (also stops on NaN)
+        ws.product.noalias() = gram * ws.direction;  // A·d
+        for_each_chunk([&](const auto& block, Index s, Index m) {
+            t.head(m).noalias() = block * ws.direction;
+            t.head(m).array() *= ConstVectorMap<Scalar>(conf.values + begin + s, m).array();
+            ws.product.noalias() += block.transpose() * t.head(m);
+        });
         const Scalar curvature = ws.direction.dot(ws.product);
         if (!(curvature > 0)) break;  // A is SPD; a non-positive value is rounding: stop here
         const Scalar alpha = rs_old / curvature;
