@@ -3,7 +3,7 @@
 // peak (measured in the same run by large Eigen matrix products, one per thread).
 //
 //   bench_half_epoch [--shape small|ml20m|both] [--k 32,64,128] [--repeats 3] [--threads 0]
-//                    [--cg-steps 3] [--topn | --topn-only | --cg-only]
+//                    [--cg-steps 3] [--subspace 32,64] [--topn | --topn-only | --cg-only]
 #include "alskit/csr.hpp"
 #include "alskit/explicit_solver.hpp"
 #include "alskit/gram.hpp"
@@ -167,9 +167,10 @@ struct Args {
     int repeats = 3;
     int threads = 0;
     int cg_steps = 3;
-    bool topn = false;       // also time top-10 for every user on the CG-trained factors
-    bool topn_only = false;  // only CG (to train the factors) and top-N
-    bool cg_only = false;    // only the conjugate-gradient epoch
+    std::vector<int> blocks = {};  // subspace (iALS++) block sizes to time, one sweep each
+    bool topn = false;             // also time top-10 for every user on the CG-trained factors
+    bool topn_only = false;        // only CG (to train the factors) and top-N
+    bool cg_only = false;          // only the conjugate-gradient epoch
 };
 
 Args parse(int argc, char** argv) {
@@ -185,7 +186,11 @@ Args parse(int argc, char** argv) {
             a.threads = std::stoi(value);
         else if (key == "--cg-steps")
             a.cg_steps = std::stoi(value);
-        else if (key == "--topn") {
+        else if (key == "--subspace") {
+            std::stringstream ss(value);
+            std::string item;
+            while (std::getline(ss, item, ',')) a.blocks.push_back(std::stoi(item));
+        } else if (key == "--topn") {
             a.topn = true;
             --i;
         } else if (key == "--topn-only") {
@@ -330,17 +335,32 @@ void run_shape(const Shape& shape, const Args& args, double peak) {
         iu.values = ones_ui.data();
         P = Matrix<float>::Random(p.users, k).cwiseAbs() * 0.01f;
         Q = Matrix<float>::Random(p.items, k).cwiseAbs() * 0.01f;
-        auto implicit_epoch = [&](ImplicitSolver solver) {
+        const float* no_targets = nullptr;
+        auto implicit_epoch = [&](ImplicitSolver solver, int steps = 0, Index block = 1) {
+            if (steps == 0) steps = args.cg_steps;
             SquareMatrix<float> gq = gram<float>(qc, 0.1f, args.threads);
-            implicit_half_epoch(ui, pm, qc, ConstSquareMap<float>(gq.data(), k, k), solver,
-                                args.cg_steps, args.threads);
+            implicit_half_epoch(ui, pm, qc, ConstSquareMap<float>(gq.data(), k, k), solver, steps,
+                                args.threads, no_targets, block);
             SquareMatrix<float> gp = gram<float>(pc, 0.1f, args.threads);
-            implicit_half_epoch(iu, qm, pc, ConstSquareMap<float>(gp.data(), k, k), solver,
-                                args.cg_steps, args.threads);
+            implicit_half_epoch(iu, qm, pc, ConstSquareMap<float>(gp.data(), k, k), solver, steps,
+                                args.threads, no_targets, block);
         };
         if (!args.topn_only) {
             report("implicit-cholesky", chol_flops,
                    [&] { implicit_epoch(ImplicitSolver::cholesky); });
+        }
+        for (int b : args.blocks) {
+            // One sweep over blocks of b: per block a rank update n·b², the predictions 2nk,
+            // the right-hand side 2nb per non-zero; G_S·p, the b × b Cholesky and solves per
+            // row.
+            const double bb = std::min<double>(b, kk);
+            const double blocks = std::ceil(kk / bb);
+            const double sub_flops =
+                2.0 * nz * blocks * (bb * bb + 2.0 * kk + 2.0 * bb) +
+                rows * blocks * (2.0 * bb * kk + bb * bb * bb / 3.0 + 2.0 * bb * bb) + gram_flops;
+            const std::string name = "implicit-subspace" + std::to_string(b);
+            report(name.c_str(), sub_flops,
+                   [&] { implicit_epoch(ImplicitSolver::subspace, 1, b); });
         }
         const std::string cg_name = "implicit-cg" + std::to_string(args.cg_steps);
         report(cg_name.c_str(), cg_flops,
@@ -362,7 +382,9 @@ int main(int argc, char** argv) {
         "FLOP model per epoch, both halves (R = users + items), counted as computed:\n"
         "  explicit Cholesky 2*nnz*k^2 + 4*nnz*k + R*(k^3/3 + 2k^2); implicit Cholesky the same "
         "+ R*k^2 (Grams)\n"
-        "  CG, s steps: (s+1)*(2Rk^2 + 8*nnz*k) + 4*nnz*k + R*k^2\n");
+        "  CG, s steps: (s+1)*(2Rk^2 + 8*nnz*k) + 4*nnz*k + R*k^2\n"
+        "  subspace, block b, one sweep (B = k/b blocks): 2*nnz*B*(b^2 + 2k + 2b) + "
+        "R*B*(2bk + b^3/3 + 2b^2) + R*k^2\n");
     const Shape small{"small (ML-100K shape)", 943, 1682, 100000};
     const Shape large{"ML-20M shape", 138493, 26744, 20000263};
     if (args.shape == "small" || args.shape == "both") run_shape(small, args, peak);

@@ -204,9 +204,39 @@ def implicit_cg_half_epoch(
     return out
 
 
+def implicit_subspace_half_epoch(
+    csr: Csr,
+    right: AnyFloat,
+    gram_matrix: AnyFloat,
+    start: AnyFloat,
+    sweeps: int,
+    block: int,
+    targets: AnyFloat | None = None,
+) -> F64:
+    """`sweeps` passes of block coordinate descent (iALS++) per row on the dense implicit
+    system A p = b, from `start` (float64; empty rows give 0): for each block S of `block`
+    consecutive coordinates (the last one shorter), p_S += A_SS⁻¹ (b − A p)_S."""
+    out = np.zeros(start.shape)
+    k = right.shape[1]
+    for u in range(csr.nrows):
+        cols, vals = csr.row(u)
+        if len(cols) == 0:
+            continue
+        lo, hi = int(csr.indptr[u]), int(csr.indptr[u + 1])
+        t = None if targets is None else targets[lo:hi]
+        a, rhs = implicit_system(right, cols, vals, gram_matrix, t)
+        x = start[u].astype(np.float64)
+        for _ in range(sweeps):
+            for s0 in range(0, k, block):
+                s = slice(s0, min(s0 + block, k))
+                x[s] += np.linalg.solve(a[s, s], (rhs - a @ x)[s])
+        out[u] = x
+    return out
+
+
 def cg_resident_rows(k: int) -> int:
-    """Entries of one row conjugate gradient keeps gathered (half_epoch.hpp: 64 chunks);
-    the rest of a longer row is re-gathered at every step."""
+    """Entries of one row the iterative solvers (conjugate gradient, subspace) keep gathered
+    (half_epoch.hpp: 64 chunks); the rest of a longer row is re-gathered at every step."""
     return 64 * chunk_rows(k)
 
 

@@ -154,7 +154,19 @@ double explicit_half_epoch_py(const py::object& indptr, const py::object& indice
 ImplicitSolver parse_solver(const std::string& solver) {
     if (solver == "cholesky") return ImplicitSolver::cholesky;
     if (solver == "cg") return ImplicitSolver::conjugate_gradient;
-    throw py::value_error("solver must be 'cholesky' or 'cg', got '" + solver + "'");
+    if (solver == "subspace") return ImplicitSolver::subspace;
+    throw py::value_error("solver must be 'cholesky', 'cg' or 'subspace', got '" + solver + "'");
+}
+
+/// The subspace solver's block size: required with it (its default lives in the config), and
+/// unused (1) by the other solvers. Its range is the core's check.
+Index subspace_block(const std::string& solver, const py::object& block_size) {
+    if (solver != "subspace") return 1;
+    if (block_size.is_none()) throw py::value_error("solver='subspace' needs a block_size");
+    if (!py::isinstance<py::int_>(block_size) || py::isinstance<py::bool_>(block_size)) {
+        throw py::type_error("block_size must be an integer");
+    }
+    return block_size.cast<Index>();
 }
 
 /// Bytes of solver workspace a half-epoch (or fold-in) with these arguments allocates: one
@@ -162,7 +174,7 @@ ImplicitSolver parse_solver(const std::string& solver) {
 /// Beyond k = 2^29 it returns the size at 2^29, a lower bound that keeps the per-thread size
 /// within 64 bits (exabytes with k × k systems; and the factors of such a k never fit).
 py::int_ workspace_bytes_py(const py::int_& k_arg, const py::object& dtype,
-                            const std::string& solver, int threads) {
+                            const std::string& solver, int threads, const py::object& block_size) {
     constexpr Index max_k = Index{1} << 29;
     const int above = PyObject_RichCompareBool(k_arg.ptr(), py::int_(max_k).ptr(), Py_GT);
     if (above < 0) throw py::error_already_set();
@@ -179,13 +191,18 @@ py::int_ workspace_bytes_py(const py::int_& k_arg, const py::object& dtype,
         kind = RowSolver::implicit_cholesky;
     } else if (solver == "cg") {
         kind = RowSolver::implicit_cg;
+    } else if (solver == "subspace") {
+        kind = RowSolver::implicit_subspace;
     } else if (solver != "explicit") {
-        throw py::value_error("solver must be 'explicit', 'cholesky' or 'cg', got '" + solver +
-                              "'");
+        throw py::value_error("solver must be 'explicit', 'cholesky', 'cg' or 'subspace', got '" +
+                              solver + "'");
     }
+    const Index block = subspace_block(solver, block_size);
+    if (block < 1) throw py::value_error("block_size must be at least 1");
     const int count = check_threads(threads) > 0 ? threads : max_threads();
-    const std::size_t per_thread =
-        single ? RowWorkspace<float>::bytes(k, kind) : RowWorkspace<double>::bytes(k, kind);
+    constexpr Index any = RowWorkspace<float>::unbounded;  // the longest row is not known here
+    const std::size_t per_thread = single ? RowWorkspace<float>::bytes(k, kind, any, block)
+                                          : RowWorkspace<double>::bytes(k, kind, any, block);
     return py::int_(py::int_(per_thread).attr("__mul__")(count));
 }
 
@@ -221,11 +238,15 @@ const Scalar* targets_data(const std::optional<py::array>& t) {
 double implicit_half_epoch_py(const py::object& indptr, const py::object& indices,
                               const py::object& values, py::object left, const py::object& right,
                               const py::object& gram_obj, const py::object& targets_obj,
-                              const std::string& solver, int cg_steps, int threads, bool trusted) {
+                              const std::string& solver, int cg_steps, int sweeps,
+                              const py::object& block_size, int threads, bool trusted) {
     HalfEpochArgs a = half_epoch_args(indptr, indices, values, left, right, threads, trusted);
     const py::array g = require_gram(gram_obj, a.csr.value, a.right.shape(1), trusted);
     const std::optional<py::array> targets = optional_targets(targets_obj, a.csr, trusted);
-    const ImplicitSolver method = parse_solver(solver);  // (cg_steps: checked by the core)
+    const ImplicitSolver method = parse_solver(solver);
+    // (steps and block size: checked by the core)
+    const int steps = method == ImplicitSolver::subspace ? sweeps : cg_steps;
+    const Index block = subspace_block(solver, block_size);
     return dispatch(a.csr.value, a.csr.ptr, [&](auto s, auto p) {
         using Scalar = decltype(s);
         const auto view = a.csr.view<Scalar, decltype(p)>();
@@ -236,7 +257,7 @@ double implicit_half_epoch_py(const py::object& indptr, const py::object& indice
                                         g.shape(1));
         const Scalar* b = targets_data<Scalar>(targets);
         py::gil_scoped_release release;
-        return implicit_half_epoch(view, l, r, gm, method, cg_steps, threads, b);
+        return implicit_half_epoch(view, l, r, gm, method, steps, threads, b, block);
     });
 }
 
@@ -485,9 +506,10 @@ PYBIND11_MODULE(alskit_bindings, m) {
     m.def("isa", &core::compiled_isa, "Instruction set this module's kernels were compiled for.");
     m.def("cpu_supports_avx2", &cpu_supports_avx2, "Whether this CPU has AVX2 and FMA.");
     m.def("workspace_bytes", &workspace_bytes_py, arg("k"), arg("dtype"), py::kw_only(),
-          arg("solver"), arg("threads") = 0,
+          arg("solver"), arg("threads") = 0, arg("block_size") = py::none(),
           "Bytes of per-thread solver workspace a half-epoch or fold-in of embedding size k "
-          "allocates (solver: 'explicit', 'cholesky' or 'cg'; threads=0: all available).");
+          "allocates at most (solver: 'explicit', 'cholesky', 'cg' or 'subspace', which needs "
+          "its block_size; threads=0: all available).");
     m.def("validate_csr", &validate_csr_py, arg("indptr"), arg("indices"), arg("values"),
           arg("ncols"), "Raise ValueError naming the first problem of a CSR matrix.");
     m.def("transpose_csr", &transpose_csr_py, arg("indptr"), arg("indices"), arg("values"),
@@ -505,9 +527,12 @@ PYBIND11_MODULE(alskit_bindings, m) {
     m.def("implicit_half_epoch", &implicit_half_epoch_py, arg("indptr"), arg("indices"),
           arg("values"), arg("left"), arg("right"), arg("gram"), py::kw_only(),
           arg("targets") = py::none(), arg("solver") = "cholesky", arg("cg_steps") = 3,
-          arg("threads") = 0, arg("trusted") = false,
+          arg("sweeps") = 1, arg("block_size") = py::none(), arg("threads") = 0,
+          arg("trusted") = false,
           "Solve every row of `left` in place for implicit (HKV) ALS; returns Σ‖Δrow‖². "
           "`targets` (one per value; default 1 + value) are the right-hand-side weights. "
+          "solver: 'cholesky' (exact), 'cg' (cg_steps iterations) or 'subspace' (iALS++: "
+          "sweeps of block_size-coordinate blocks); the iterative ones start from `left`. "
           "`trusted`: the CSR was validated and the factors, gram and targets are finite.");
     m.def("fold_in_explicit", &fold_in_explicit_py, arg("indptr"), arg("indices"), arg("values"),
           arg("right"), arg("reg"), py::kw_only(), arg("threads") = 0, arg("trusted") = false,

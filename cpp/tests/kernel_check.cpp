@@ -137,12 +137,20 @@ void check_workspace_bytes() {
             check(RowWorkspace<Scalar>::bytes(k, solver) == ws.allocated_bytes(),
                   "workspace_bytes is what the workspace allocates");
         }
+        for (const Index block : {1, 3, 32, 1000}) {
+            const RowWorkspace<Scalar> ws(k, RowSolver::implicit_subspace,
+                                          RowWorkspace<Scalar>::unbounded, block);
+            check(RowWorkspace<Scalar>::bytes(k, RowSolver::implicit_subspace,
+                                              RowWorkspace<Scalar>::unbounded,
+                                              block) == ws.allocated_bytes(),
+                  "the subspace workspace_bytes is what the workspace allocates");
+        }
         // Conjugate gradient keeps whole rows gathered, up to a fixed number of chunks.
         const Index chunk = RowGather<Scalar>::chunk_rows(k);
         const RowWorkspace<Scalar> cg(k, RowSolver::implicit_cg);
-        check(cg.gather.capacity() == RowWorkspace<Scalar>::cg_resident_chunks * chunk &&
+        check(cg.gather.capacity() == RowWorkspace<Scalar>::resident_chunks * chunk &&
                   cg.gather.chunk() == chunk,
-              "conjugate gradient's gather buffer holds cg_resident_chunks chunks");
+              "conjugate gradient's gather buffer holds resident_chunks chunks");
         // ... and no more than the longest row needs
         const RowWorkspace<Scalar> short_rows(k, RowSolver::implicit_cg, chunk + 1);
         check(short_rows.gather.capacity() == 2 * chunk &&
@@ -180,8 +188,10 @@ int main() {
     check(left.row(0).isZero(), "empty row gives zero");
     const SquareMatrix<float> g = gram<float>(r, 0.1f, 2);
     const ConstSquareMap<float> gm(g.data(), k, k);
-    for (ImplicitSolver s : {ImplicitSolver::cholesky, ImplicitSolver::conjugate_gradient}) {
-        const double d = implicit_half_epoch(p.view(), l, r, gm, s, 3, 2);
+    for (ImplicitSolver s :
+         {ImplicitSolver::cholesky, ImplicitSolver::conjugate_gradient, ImplicitSolver::subspace}) {
+        const double d = implicit_half_epoch(p.view(), l, r, gm, s, 3, 2,
+                                             static_cast<const float*>(nullptr), 24);
         check(std::isfinite(d) && left.allFinite(), "implicit half-epoch");
     }
 

@@ -32,8 +32,9 @@ def workspace_bytes(
     k: int,
     dtype: DTypeLike,
     *,
-    solver: Literal["explicit", "cholesky", "cg"],
+    solver: Literal["explicit", "cholesky", "cg", "subspace"],
     threads: int = 0,
+    block_size: int | None = None,
 ) -> int: ...
 def validate_csr(
     indptr: _IndPtr, indices: _Indices, values: _Values | None, ncols: int
@@ -79,8 +80,10 @@ def implicit_half_epoch(
     gram: NDArray[_Float],
     *,
     targets: NDArray[_Float] | None = None,
-    solver: Literal["cholesky", "cg"] = "cholesky",
+    solver: Literal["cholesky", "cg", "subspace"] = "cholesky",
     cg_steps: int = 3,
+    sweeps: int = 1,
+    block_size: int | None = None,
     threads: int = 0,
     trusted: bool = False,
 ) -> float: ...

@@ -41,6 +41,8 @@ MODEL_FIELDS: dict[str, str] = {
     "use_ratings": "use_ratings",
     "solver": "solver",
     "cg_steps": "cg_steps",
+    "block_size": "block_size",
+    "sweeps": "sweeps",
 }
 
 
@@ -600,11 +602,19 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument(
         "--solver",
-        choices=["cholesky", "cg"],
-        help=f"exact Cholesky or conjugate gradient {d('solver', 'implicit')}",
+        choices=["cholesky", "cg", "subspace"],
+        help=f"exact Cholesky, conjugate gradient or subspace (iALS++) {d('solver', 'implicit')}",
     )
     g.add_argument(
         "--cg-steps", type=int, help=f"conjugate-gradient steps {d('cg_steps', 'implicit')}"
+    )
+    g.add_argument(
+        "--block-size",
+        type=int,
+        help=f"subspace solver's block of coordinates {d('block_size', 'implicit')}",
+    )
+    g.add_argument(
+        "--sweeps", type=int, help=f"subspace sweeps per half-epoch {d('sweeps', 'implicit')}"
     )
     p.add_argument("--seed", type=int, default=42, help="random seed")
     p.add_argument(

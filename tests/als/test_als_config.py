@@ -67,6 +67,7 @@ def test_implicit_defaults() -> None:
     assert cfg.use_ratings is False
     assert cfg.solver == "cholesky"
     assert cfg.cg_steps == 3
+    assert (cfg.block_size, cfg.sweeps) == (32, 1)
     assert isinstance(cfg, ALSConfig)
 
 
@@ -87,6 +88,8 @@ def test_default_dumps() -> None:
         "negative_feedback": False,
         "solver": "cholesky",
         "cg_steps": 3,
+        "block_size": 32,
+        "sweeps": 1,
     }
 
 

@@ -101,6 +101,27 @@ def test_train_writes_a_loadable_model(files: dict[str, Any]) -> None:
     assert len(model.users_) == 200 and len(model.items_) == 100
 
 
+def test_train_with_the_subspace_solver(files: dict[str, Any]) -> None:
+    out = files["root"] / "subspace.alskit"
+    result = run(
+        "train", files["implicit"], "-o", out, "--model", "implicit", "--solver", "subspace",
+        "--block-size", "3", "--sweeps", "2", *SMALL_MODEL, "--seed", "7",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    model = alskit.load(out)
+    assert (model.config.solver, model.config.block_size, model.config.sweeps) == (
+        "subspace",
+        3,
+        2,
+    )
+    same = alskit.ImplicitMFScorer(features=4, epochs=2, solver="subspace", block_size=3, sweeps=2)
+    same.train(alskit.load_csv(files["implicit"]), alskit.TrainingOptions(rng=7, threads=1))
+    np.testing.assert_array_equal(model.item_features_, same.item_features_)
+    # the subspace options are the implicit model's
+    result = run("train", files["ratings"], "-o", out, "--model", "biased", "--block-size", "3")
+    assert result.returncode == 2 and "--block-size" in result.stderr, result.stderr
+
+
 def test_train_is_seeded_and_takes_model_options(files: dict[str, Any]) -> None:
     again = files["root"] / "again.alskit"
     result = run(

@@ -317,7 +317,7 @@ CASES: list[Case] = [
         "solver-unknown",
         setter("solver", lambda _: "lu"),
         ValueError,
-        r"^solver must be 'cholesky' or 'cg', got 'lu'",
+        r"^solver must be 'cholesky', 'cg' or 'subspace', got 'lu'",
         has("solver"),
     ),
     *[

@@ -13,14 +13,15 @@ import pytest
 KS = [1, 7, 50, 128, 129, 300]
 
 
-def dense_workspace(k: int, itemsize: int, solver: str) -> int:
+def dense_workspace(k: int, itemsize: int, solver: str, block: int = 0) -> int:
     """Bytes of one thread's RowWorkspace, buffer by buffer."""
     chunk = max(64, 32768 // k)
-    # gathered rows (conjugate gradient keeps up to 64 chunks of a row for all its steps;
+    iterative = solver in ("cg", "subspace")
+    # gathered rows (the iterative solvers keep up to 64 chunks of a row for all its steps;
     # without a longest row given, the memory check counts all 64) + per-entry scratch
-    gathered = 64 * chunk if solver == "cg" else chunk
+    gathered = 64 * chunk if iterative else chunk
     total = (gathered * k + chunk) * itemsize
-    if solver != "cg":  # the queue of k × k systems for the (batched) Cholesky
+    if not iterative:  # the queue of k × k systems for the (batched) Cholesky
         slots = 32 // itemsize if k <= 128 else 1
         total += slots * ((k * k + k) * itemsize + 8) + k * itemsize
         total += ((k + 1) * (k + 2) // 2 + k) * 32 if slots > 1 else k * k * itemsize
@@ -28,7 +29,23 @@ def dense_workspace(k: int, itemsize: int, solver: str) -> int:
         total += (k // 2) ** 2 * itemsize + 2 * k * itemsize  # dual system, x, residual
     if solver == "cg":
         total += 4 * k * itemsize  # x, residual, direction, product
+    if solver == "subspace":
+        b = min(block, k)
+        for size in (b, k % b):  # the full blocks' and the remainder's: system, rhs, step, LLT
+            total += (2 * size * size + 2 * size) * itemsize
+        total += (chunk * b + k) * itemsize  # one chunk's weighted rows; x
     return total
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize("block", [1, 7, 32, 1000])
+def test_subspace_workspace_bytes(core: ModuleType, dtype: type, block: int) -> None:
+    itemsize = np.dtype(dtype).itemsize
+    for k in KS:
+        got = core.workspace_bytes(k, dtype, solver="subspace", block_size=block, threads=2)
+        assert got == 2 * dense_workspace(k, itemsize, "subspace", block), (k, block)
+    with pytest.raises(ValueError, match="needs a block_size"):
+        core.workspace_bytes(8, dtype, solver="subspace")
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])

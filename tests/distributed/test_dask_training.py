@@ -23,6 +23,10 @@ SCORERS = {
     "explicit": lambda: BiasedMFScorer(embedding_size=6, epochs=3, damping=2.0),
     "implicit-cholesky": lambda: ImplicitMFScorer(embedding_size=6, epochs=3),
     "implicit-cg": lambda: ImplicitMFScorer(embedding_size=6, epochs=3, solver="cg"),
+    # blocks of 4 and 2 coordinates
+    "implicit-subspace": lambda: ImplicitMFScorer(
+        embedding_size=6, epochs=3, solver="subspace", block_size=4
+    ),
     "implicit-ratings-f32": lambda: ImplicitMFScorer(
         embedding_size=6, epochs=2, use_ratings=True, weight=2.0, dtype="float32"
     ),

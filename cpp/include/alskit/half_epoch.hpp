@@ -4,6 +4,7 @@
 #include "alskit/errors.hpp"
 #include "alskit/gather.hpp"
 #include "alskit/parallel.hpp"
+#include "alskit/spd_solver.hpp"
 #include "alskit/system_batch.hpp"
 #include "alskit/types.hpp"
 
@@ -17,72 +18,128 @@
 namespace alskit {
 
 /// Which row solver a workspace serves: each allocates only the buffers it uses.
-enum class RowSolver { explicit_ratings, implicit_cholesky, implicit_cg };
+enum class RowSolver { explicit_ratings, implicit_cholesky, implicit_cg, implicit_subspace };
+
+/// One b × b block system of the subspace solver, its right-hand side, step and factorisation.
+template <class Scalar>
+struct SubspaceBlock {
+    explicit SubspaceBlock(Index b) : size(b), system(b, b), rhs(b), step(b), solver(b) {}
+    static std::size_t bytes(Index b) {
+        return static_cast<std::size_t>(b * b + 2 * b) * sizeof(Scalar) +
+               SpdSolver<Scalar>::bytes(b);
+    }
+    std::size_t allocated_bytes() const {
+        return static_cast<std::size_t>(system.size() + rhs.size() + step.size()) * sizeof(Scalar) +
+               solver.allocated_bytes();
+    }
+
+    Index size;
+    SquareMatrix<Scalar> system;
+    Vector<Scalar> rhs, step;
+    SpdSolver<Scalar> solver;
+};
+
+/// The subspace solver's buffers for k and block size b: blocks of b coordinates and, when b
+/// does not divide k, one of the remainder; the weighted rows of one chunk for the update.
+template <class Scalar>
+struct SubspaceWorkspace {
+    SubspaceWorkspace(Index k, Index b)
+        : full(std::min(b, k)),
+          tail(k % std::min(b, k)),
+          scaled(RowGather<Scalar>::chunk_rows(k), std::min(b, k)) {}
+    static std::size_t bytes(Index k, Index b) {
+        const Index full = std::min(b, k);
+        return SubspaceBlock<Scalar>::bytes(full) + SubspaceBlock<Scalar>::bytes(k % full) +
+               static_cast<std::size_t>(RowGather<Scalar>::chunk_rows(k) * full) * sizeof(Scalar);
+    }
+    std::size_t allocated_bytes() const {
+        return full.allocated_bytes() + tail.allocated_bytes() +
+               static_cast<std::size_t>(scaled.size()) * sizeof(Scalar);
+    }
+
+    SubspaceBlock<Scalar> full, tail;
+    Matrix<Scalar> scaled;
+};
 
 /// Buffers one thread needs to solve rows: allocated once per parallel region, reused per row.
-/// bytes(k, solver) is what the constructor allocates (computed from the same sizes, before
-/// allocating: the memory check of a training run uses it).
+/// bytes(k, solver, ...) is what the constructor allocates (computed from the same sizes,
+/// before allocating: the memory check of a training run uses it).
 template <class Scalar>
 struct RowWorkspace {
-    /// `longest`: the longest row the workspace will solve (bounds the CG gather buffer).
-    RowWorkspace(Index k, RowSolver solver, Index longest = unbounded)
+    /// `longest`: the longest row the workspace will solve (bounds the gather buffer of the
+    /// iterative solvers); `block`: the subspace solver's block size.
+    RowWorkspace(Index k, RowSolver solver, Index longest = unbounded, Index block = 1)
         : gather(k, gather_rows(k, solver, longest)),
           dual(dual_size(k, solver), dual_size(k, solver)),
           x(solution_size(k, solver)),
-          residual(solution_size(k, solver)),
+          residual(residual_size(k, solver)),
           direction(cg_size(k, solver)),
           product(cg_size(k, solver)) {
         if (uses_batch(solver)) batch.emplace(k);
+        if (solver == RowSolver::implicit_subspace) subspace.emplace(k, block);
     }
 
     RowGather<Scalar> gather;
     std::optional<SystemBatch<Scalar>> batch;  // k × k systems for the (batched) Cholesky
+    std::optional<SubspaceWorkspace<Scalar>> subspace;
     SquareMatrix<Scalar> dual;  // the n × n dual system of a short explicit row (n < k/2)
     Vector<Scalar> x;
     Vector<Scalar> residual, direction, product;  // conjugate gradient (residual: dual too)
 
-    /// Conjugate gradient reads a row's gathered factors at every step: it keeps up to
-    /// `cg_resident_chunks` chunks of them (8 MB in float32 at any k ≤ 512, no more than the
-    /// longest row needs), so all but the very longest rows are gathered once (a third less
-    /// time per epoch than re-gathering at every step). The Cholesky solvers use each chunk
-    /// once.
-    static constexpr Index cg_resident_chunks = 64;
+    /// The iterative solvers (conjugate gradient, subspace) read a row's gathered factors at
+    /// every step: they keep up to `resident_chunks` chunks of them (8 MB in float32 at any
+    /// k ≤ 512, no more than the longest row needs), so all but the very longest rows are
+    /// gathered once (for CG a third less time per epoch than re-gathering at every step).
+    /// The Cholesky solvers use each chunk once.
+    static constexpr Index resident_chunks = 64;
     static constexpr Index unbounded = std::numeric_limits<Index>::max();
+    static bool iterative(RowSolver solver) {
+        return solver == RowSolver::implicit_cg || solver == RowSolver::implicit_subspace;
+    }
     static Index gather_rows(Index k, RowSolver solver, Index longest = unbounded) {
         const Index chunk = RowGather<Scalar>::chunk_rows(k);
-        if (solver != RowSolver::implicit_cg) return chunk;
+        if (!iterative(solver)) return chunk;
         const Index chunks = longest / chunk + (longest % chunk != 0 ? 1 : 0);
-        return std::clamp<Index>(chunks, 1, cg_resident_chunks) * chunk;
+        return std::clamp<Index>(chunks, 1, resident_chunks) * chunk;
     }
 
-    /// Conjugate gradient never builds a k × k system; the Cholesky solvers queue them.
-    static bool uses_batch(RowSolver solver) { return solver != RowSolver::implicit_cg; }
+    /// Only the exact solvers queue k × k systems for the batched Cholesky.
+    static bool uses_batch(RowSolver solver) { return !iterative(solver); }
     static Index dual_size(Index k, RowSolver solver) {
         return solver == RowSolver::explicit_ratings ? k / 2 : 0;
     }
-    /// x (and residual, which the explicit dual uses for y): a solution not left in the batch.
+    /// x: a solution not left in the batch.
     static Index solution_size(Index k, RowSolver solver) {
         return solver == RowSolver::implicit_cholesky ? 0 : k;
+    }
+    /// residual: conjugate gradient's, and the explicit dual's y.
+    static Index residual_size(Index k, RowSolver solver) {
+        return solver == RowSolver::explicit_ratings || solver == RowSolver::implicit_cg ? k : 0;
     }
     static Index cg_size(Index k, RowSolver solver) {
         return solver == RowSolver::implicit_cg ? k : 0;
     }
 
-    /// Bytes the constructor allocates for (k, solver, longest).
-    static std::size_t bytes(Index k, RowSolver solver, Index longest = unbounded) {
+    /// Bytes the constructor allocates for (k, solver, longest, block).
+    static std::size_t bytes(Index k, RowSolver solver, Index longest = unbounded,
+                             Index block = 1) {
         const auto vector = [](Index n) { return static_cast<std::size_t>(n) * sizeof(Scalar); };
         const Index d = dual_size(k, solver);
         return RowGather<Scalar>::bytes(k, gather_rows(k, solver, longest)) +
-               (uses_batch(solver) ? SystemBatch<Scalar>::bytes(k) : 0) + vector(d * d) +
-               2 * vector(solution_size(k, solver)) + 2 * vector(cg_size(k, solver));
+               (uses_batch(solver) ? SystemBatch<Scalar>::bytes(k) : 0) +
+               (solver == RowSolver::implicit_subspace ? SubspaceWorkspace<Scalar>::bytes(k, block)
+                                                       : 0) +
+               vector(d * d) + vector(solution_size(k, solver)) + vector(residual_size(k, solver)) +
+               2 * vector(cg_size(k, solver));
     }
     /// Bytes this workspace holds, read from its buffers (checks bytes()).
     std::size_t allocated_bytes() const {
         const auto held = [](const auto& buffer) {
             return static_cast<std::size_t>(buffer.size()) * sizeof(Scalar);
         };
-        return gather.allocated_bytes() + (batch ? batch->allocated_bytes() : 0) + held(dual) +
-               held(x) + held(residual) + held(direction) + held(product);
+        return gather.allocated_bytes() + (batch ? batch->allocated_bytes() : 0) +
+               (subspace ? subspace->allocated_bytes() : 0) + held(dual) + held(x) +
+               held(residual) + held(direction) + held(product);
     }
 };
 
@@ -106,7 +163,7 @@ void check_half_epoch_shapes(const CsrView<Scalar, Ptr>& rows, Index solve_rows,
 /// order so the value never depends on the thread count.
 template <class Scalar, class Ptr, class SolveRow>
 double update_rows(const CsrView<Scalar, Ptr>& rows, MatrixMap<Scalar> left, RowSolver solver,
-                   int threads, SolveRow solve_row) {
+                   int threads, SolveRow solve_row, Index block = 1) {
     const Index k = left.cols();
     Index longest = 0;
     for (Index r = 0; r < rows.nrows; ++r) longest = std::max(longest, rows.row_length(r));
@@ -135,7 +192,7 @@ double update_rows(const CsrView<Scalar, Ptr>& rows, MatrixMap<Scalar> left, Row
         [&](RowWorkspace<Scalar>& ws) {
             if (ws.batch) ws.batch->flush(store);
         },
-        k, solver, longest);
+        k, solver, longest, block);
     return ordered_sum(deltas);
 }
 

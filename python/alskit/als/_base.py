@@ -10,7 +10,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from os import PathLike
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -180,8 +180,9 @@ class ALSBase(IterativeTraining, Component[ALSConfig], Serving, ABC):
 
     @property
     @abstractmethod
-    def _row_solver(self) -> Literal["explicit", "cholesky", "cg"]:
-        """The native row solver training uses (it sizes the solver workspaces)."""
+    def _row_solver(self) -> dict[str, Any]:
+        """The native row solver training uses, as ``core.workspace_bytes`` takes it
+        (``solver`` and, for the subspace solver, ``block_size``): it sizes the workspaces."""
 
     @abstractmethod
     def prepare_data(self, data: Dataset) -> TrainingData:
@@ -194,7 +195,7 @@ class ALSBase(IterativeTraining, Component[ALSConfig], Serving, ABC):
         the core, or get the process killed."""
         k = self.config.embedding_size
         factors = (data.n_users + data.n_items) * k * self.dtype.itemsize
-        workspaces = core.workspace_bytes(k, self.dtype, solver=self._row_solver, threads=threads)
+        workspaces = core.workspace_bytes(k, self.dtype, threads=threads, **self._row_solver)
         needed = factors + workspaces
         limit = memory_limit()
         if limit is not None and needed > limit[0]:

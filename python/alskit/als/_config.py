@@ -111,15 +111,26 @@ class ImplicitMFConfig(ALSConfig):
     Without it, negative ratings are an error: confidence 1 + w·r < 1 would give a user's most
     disliked items the top scores."""
 
-    solver: Literal["cholesky", "cg"] = "cholesky"
-    """Exact Cholesky solves (LensKit's method) or conjugate gradient (faster, approximate,
-    warm-started from the previous epoch)."""
+    solver: Literal["cholesky", "cg", "subspace"] = "cholesky"
+    """Exact Cholesky solves (LensKit's method), conjugate gradient (faster, approximate,
+    warm-started from the previous epoch) or ``"subspace"``: iALS++ (Rendle et al. 2021),
+    block coordinate descent over ``block_size`` coordinates at a time, each block solved
+    exactly, warm-started too; the same loss as Cholesky at a fraction of its cost for large
+    embeddings. New users are always folded in exactly (Cholesky)."""
 
     cg_steps: int = Field(default=3, ge=1, le=10_000)
     """Conjugate-gradient iterations per row and half-epoch (``solver="cg"`` only); at most
     10,000 (CG solves a k × k system exactly in k steps)."""
 
-    @field_validator("cg_steps", mode="before")
+    block_size: int = Field(default=32, ge=1, le=100_000)
+    """Coordinates per block of the subspace solver (``solver="subspace"`` only): b × b
+    systems instead of k × k. Smaller blocks are cheaper per sweep and approach the exact
+    solution more slowly; a block of at least ``embedding_size`` is the exact solve."""
+
+    sweeps: int = Field(default=1, ge=1, le=10_000)
+    """Passes over all blocks per row and half-epoch (``solver="subspace"`` only)."""
+
+    @field_validator("cg_steps", "block_size", "sweeps", mode="before")
     @classmethod
-    def _integral_steps(cls, value: Any) -> Any:
-        return _reject_bool(value, "cg_steps")
+    def _integral_steps(cls, value: Any, info: Any) -> Any:
+        return _reject_bool(value, info.field_name)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -33,8 +33,8 @@ class BiasedMFScorer(ALSBase):
     bias_: BiasModel
 
     @property
-    def _row_solver(self) -> Literal["explicit"]:
-        return "explicit"
+    def _row_solver(self) -> dict[str, Any]:
+        return {"solver": "explicit"}
 
     def prepare_data(self, data: Dataset) -> TrainingData:
         """Learn the bias model and return the residual matrix r − b_g − b_i − b_u."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -32,8 +32,23 @@ class ImplicitMFScorer(ALSBase):
     OtOr_: NDArray[np.floating[Any]]
 
     @property
-    def _row_solver(self) -> Literal["cholesky", "cg"]:
-        return self.config.solver
+    def _row_solver(self) -> dict[str, Any]:
+        solver = self.config.solver
+        return {
+            "solver": solver,
+            "block_size": self.config.block_size if solver == "subspace" else None,
+        }
+
+    @property
+    def _solver_options(self) -> dict[str, Any]:
+        """The solver arguments of ``core.implicit_half_epoch`` from the config."""
+        c = self.config
+        return {
+            "solver": c.solver,
+            "cg_steps": c.cg_steps,
+            "sweeps": c.sweeps,
+            "block_size": c.block_size if c.solver == "subspace" else None,
+        }
 
     def _confidence(self, ratings: NDArray[Any] | None, count: int) -> NDArray[np.floating[Any]]:
         """The stored weights, in the factor dtype: v = w (or w·rating); with
@@ -95,9 +110,8 @@ class ImplicitMFScorer(ALSBase):
             context.right,
             gram,
             targets=targets,
-            solver=self.config.solver,
-            cg_steps=self.config.cg_steps,
             threads=context.threads,
+            **self._solver_options,
             # Validated once when training started (ALSBase._epochs); the weights and targets
             # derived from negative feedback are new arrays each time, so they are checked.
             trusted=targets is None,

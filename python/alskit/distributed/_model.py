@@ -135,9 +135,8 @@ def solve_rows(
             right,
             gram,
             targets=targets,
-            solver=spec.config.solver,
-            cg_steps=spec.config.cg_steps,
             threads=1,
+            **scorer._solver_options,
             trusted=targets is None,
         )
 

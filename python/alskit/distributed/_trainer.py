@@ -596,9 +596,14 @@ def _solve_cost(spec: Spec, nnz: int, rows: int) -> float:
     interaction the rank-one update of the symmetric k × k system (k²), per row its
     factorisation and solves (k³/3 + 2k²). CG with s steps: per interaction two k-vector
     products per step and one for the residual (4k·(s + 1)), per row the Gram products
-    (2k²·(s + 1))."""
+    (2k²·(s + 1)). Subspace with blocks of b: per block and interaction the b × b update and
+    the prediction (b² + 2k), per block and row G_S·p and the b × b factorisation."""
     k = spec.k
     if not spec.explicit and spec.config.solver == "cg":
         steps = int(spec.config.cg_steps) + 1
         return float((nnz * 4 * k + rows * 2 * k * k) * steps)
+    if not spec.explicit and spec.config.solver == "subspace":
+        b = min(int(spec.config.block_size), k)
+        blocks = -(-k // b) * int(spec.config.sweeps)
+        return float(blocks * (nnz * (b * b + 2 * k) + rows * (2 * b * k + b**3 / 3)))
     return nnz * k * k + rows * (k**3 / 3 + 2 * k * k)
