@@ -33,7 +33,8 @@ def dense_workspace(k: int, itemsize: int, solver: str, block: int = 0) -> int:
         b = min(block, k)
         for size in (b, k % b):  # the full blocks' and the remainder's: system, rhs, step, LLT
             total += (2 * size * size + 2 * size) * itemsize
-        total += (chunk * b + k) * itemsize  # one chunk's weighted rows; x
+        # the gathered rows' predictions; one chunk's square-root weights and weighted rows; x
+        total += (gathered + chunk + chunk * b + k) * itemsize
     return total
 
 

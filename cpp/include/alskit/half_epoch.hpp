@@ -39,25 +39,31 @@ struct SubspaceBlock {
     SpdSolver<Scalar> solver;
 };
 
-/// The subspace solver's buffers for k and block size b: blocks of b coordinates and, when b
-/// does not divide k, one of the remainder; the weighted rows of one chunk for the update.
+/// The subspace solver's buffers for k, block size b and a gather buffer of `gathered` rows:
+/// blocks of b coordinates and, when b does not divide k, one of the remainder; the gathered
+/// rows' predictions; one chunk's square-root weights and weighted rows for the update.
 template <class Scalar>
 struct SubspaceWorkspace {
-    SubspaceWorkspace(Index k, Index b)
+    SubspaceWorkspace(Index k, Index b, Index gathered)
         : full(std::min(b, k)),
           tail(k % std::min(b, k)),
+          predictions(gathered),
+          root(RowGather<Scalar>::chunk_rows(k)),
           scaled(RowGather<Scalar>::chunk_rows(k), std::min(b, k)) {}
-    static std::size_t bytes(Index k, Index b) {
+    static std::size_t bytes(Index k, Index b, Index gathered) {
         const Index full = std::min(b, k);
+        const Index chunk = RowGather<Scalar>::chunk_rows(k);
         return SubspaceBlock<Scalar>::bytes(full) + SubspaceBlock<Scalar>::bytes(k % full) +
-               static_cast<std::size_t>(RowGather<Scalar>::chunk_rows(k) * full) * sizeof(Scalar);
+               static_cast<std::size_t>(gathered + chunk + chunk * full) * sizeof(Scalar);
     }
     std::size_t allocated_bytes() const {
         return full.allocated_bytes() + tail.allocated_bytes() +
-               static_cast<std::size_t>(scaled.size()) * sizeof(Scalar);
+               static_cast<std::size_t>(predictions.size() + root.size() + scaled.size()) *
+                   sizeof(Scalar);
     }
 
     SubspaceBlock<Scalar> full, tail;
+    Vector<Scalar> predictions, root;
     Matrix<Scalar> scaled;
 };
 
@@ -76,7 +82,7 @@ struct RowWorkspace {
           direction(cg_size(k, solver)),
           product(cg_size(k, solver)) {
         if (uses_batch(solver)) batch.emplace(k);
-        if (solver == RowSolver::implicit_subspace) subspace.emplace(k, block);
+        if (solver == RowSolver::implicit_subspace) subspace.emplace(k, block, gather.capacity());
     }
 
     RowGather<Scalar> gather;
@@ -127,8 +133,9 @@ struct RowWorkspace {
         const Index d = dual_size(k, solver);
         return RowGather<Scalar>::bytes(k, gather_rows(k, solver, longest)) +
                (uses_batch(solver) ? SystemBatch<Scalar>::bytes(k) : 0) +
-               (solver == RowSolver::implicit_subspace ? SubspaceWorkspace<Scalar>::bytes(k, block)
-                                                       : 0) +
+               (solver == RowSolver::implicit_subspace
+                    ? SubspaceWorkspace<Scalar>::bytes(k, block, gather_rows(k, solver, longest))
+                    : 0) +
                vector(d * d) + vector(solution_size(k, solver)) + vector(residual_size(k, solver)) +
                2 * vector(cg_size(k, solver));
     }

@@ -141,9 +141,11 @@ void implicit_row_cg(RowWorkspace<Scalar>& ws, const CsrView<Scalar, Ptr>& conf,
 }
 
 /// Subspace sweeps on the same system, starting from `start`; result in ws.x. The row's factor
-/// rows are gathered once, as for conjugate gradient. Each block's b × b system and
-/// right-hand side come from one pass over them; the predictions Q_I p are recomputed in that
-/// pass (2·n·k per block), so nothing of length n is kept between blocks.
+/// rows are gathered once, as for conjugate gradient, and so are their predictions Q_I p,
+/// updated by each block's Q_{I,S} δ (2·n·b). One pass over the rows, chunk by chunk, applies
+/// the previous block's update to the predictions and builds the next block's b × b system
+/// and right-hand side (adjacent columns of the same rows, read once). Entries of a row past
+/// the resident buffer are re-gathered, and their predictions recomputed, for each block.
 template <class Scalar, class Ptr, class Start>
 void implicit_row_subspace(RowWorkspace<Scalar>& ws, const CsrView<Scalar, Ptr>& conf,
                            ConstMatrixMap<Scalar> right, ConstSquareMap<Scalar> gram,
@@ -156,57 +158,64 @@ void implicit_row_subspace(RowWorkspace<Scalar>& ws, const CsrView<Scalar, Ptr>&
     const Index resident = n <= capacity ? n : capacity - chunk;
     Matrix<Scalar>& rows = ws.gather.rows();
     Vector<Scalar>& t = ws.gather.scratch();
+    SubspaceWorkspace<Scalar>& sub = *ws.subspace;
+    Vector<Scalar>& predictions = sub.predictions;
+    Vector<Scalar>& root = sub.root;
+    Matrix<Scalar>& z = sub.scaled;
     ws.gather.gather(right, conf.indices, begin, resident);
 
     ws.x = start.transpose();
+    predictions.head(resident).noalias() = rows.topRows(resident) * ws.x;
+    // The last solved block (its first coordinate, size and step), not yet in the predictions.
+    Index done0 = 0;
+    const SubspaceBlock<Scalar>* done = nullptr;
     for (int sweep = 0; sweep < sweeps; ++sweep) {
-        for (Index s0 = 0; s0 < k; s0 += ws.subspace->full.size) {
-            SubspaceBlock<Scalar>& blk =
-                s0 + ws.subspace->full.size <= k ? ws.subspace->full : ws.subspace->tail;
+        for (Index s0 = 0; s0 < k; s0 += sub.full.size) {
+            SubspaceBlock<Scalar>& blk = s0 + sub.full.size <= k ? sub.full : sub.tail;
             const Index b = blk.size;
             auto update = blk.system.template selfadjointView<Eigen::Lower>();
             blk.system = gram.block(s0, s0, b, b);
             blk.rhs.noalias() = -(gram.middleRows(s0, b) * ws.x);
             for (Index s = 0; s < n; s += chunk) {
                 const Index m = std::min(chunk, n - s);
-                const Index at = s < resident ? s : resident;
-                if (s >= resident) ws.gather.gather(right, conf.indices, begin + s, m, at);
-                const auto block = rows.middleRows(at, m);
                 const ConstVectorMap<Scalar> v(conf.values + begin + s, m);
+                if (s < resident) {
+                    auto e = predictions.segment(s, m);
+                    if (done != nullptr) {
+                        e.noalias() +=
+                            rows.middleRows(s, m).middleCols(done0, done->size) * done->step;
+                    }
+                    t.head(m) = e;
+                } else {
+                    ws.gather.gather(right, conf.indices, begin + s, m, resident);
+                    t.head(m).noalias() = rows.middleRows(resident, m) * ws.x;
+                }
+                const auto block =
+                    rows.middleRows(s < resident ? s : resident, m).middleCols(s0, b);
                 // the right-hand side: Q_{I,S}ᵀ (b − v ∘ (Q_I p)), b = 1 + v unless given
-                t.head(m).noalias() = block * ws.x;
                 if (targets != nullptr) {
                     const ConstVectorMap<Scalar> bt(targets + begin + s, m);
                     t.head(m).array() = bt.array() - v.array() * t.head(m).array();
                 } else {
                     t.head(m).array() = (v.array() + Scalar(1)) - v.array() * t.head(m).array();
                 }
-                blk.rhs.noalias() += block.middleCols(s0, b).transpose() * t.head(m);
-                // the system: Σ v_j q_jS q_jSᵀ as a rank update over sqrt(|v_j|) q_jS, the
-                // negative weights (possible with targets) in a second, subtracted one
-                Matrix<Scalar>& z = ws.subspace->scaled;
-                Index positive = 0;
-                bool any_negative = false;
-                for (Index j = 0; j < m; ++j) {
-                    const Scalar w = v[j];
-                    if (w > 0)
-                        z.row(positive++).head(b) = std::sqrt(w) * block.row(j).segment(s0, b);
-                    any_negative = any_negative || w < 0;
-                }
-                // (an empty product is skipped: see implicit_row_system)
-                if (positive > 0) update.rankUpdate(z.topLeftCorner(positive, b).transpose());
-                if (any_negative) {
-                    Index negative = 0;
-                    for (Index j = 0; j < m; ++j) {
-                        const Scalar w = v[j];
-                        if (w < 0)
-                            z.row(negative++).head(b) = std::sqrt(-w) * block.row(j).segment(s0, b);
-                    }
-                    update.rankUpdate(z.topLeftCorner(negative, b).transpose(), Scalar(-1));
+                blk.rhs.noalias() += block.transpose() * t.head(m);
+                // the system: Σ v_j q_jS q_jSᵀ as a rank update over sqrt(v_j) q_jS (a zero
+                // weight adds nothing), the negative weights (possible with targets) in a
+                // second, subtracted one
+                root.head(m) = v.array().max(Scalar(0)).sqrt();
+                z.topLeftCorner(m, b) = block.array().colwise() * root.head(m).array();
+                update.rankUpdate(z.topLeftCorner(m, b).transpose());
+                if ((v.array() < 0).any()) {
+                    root.head(m) = (-v.array()).max(Scalar(0)).sqrt();
+                    z.topLeftCorner(m, b) = block.array().colwise() * root.head(m).array();
+                    update.rankUpdate(z.topLeftCorner(m, b).transpose(), Scalar(-1));
                 }
             }
             blk.solver.solve(blk.system, blk.rhs, blk.step, r);
             ws.x.segment(s0, b) += blk.step;
+            done0 = s0;
+            done = &blk;
         }
     }
     if (!ws.x.allFinite()) {
