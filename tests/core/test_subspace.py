@@ -128,7 +128,10 @@ def test_subspace_converges_to_the_exact_solution(
     for sweeps in (1, 3, 10, 40):
         got, _ = run(core, csr, right, left0, gram, block=max(1, k // 4), sweeps=sweeps)
         errors.append(float(np.max(row_errors(got, exact))))
-    assert errors == sorted(errors, reverse=True), errors
+    # decreasing until it reaches the dtype's rounding, where it may wobble by that much
+    slack = 1e-6 if dtype == np.float32 else 1e-12
+    for before, after in zip(errors, errors[1:], strict=False):
+        assert after <= before + slack, errors
     assert errors[0] > 10 * errors[-1], errors
     assert errors[-1] <= (5e-3 if dtype == np.float32 else 1e-6), errors
     whole, _ = run(core, csr, right, left0, gram, block=k)
