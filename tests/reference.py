@@ -11,6 +11,7 @@ import importlib.util
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -168,6 +169,30 @@ def implicit_half_epoch(
     return out
 
 
+def _iterate_implicit_rows(
+    csr: Csr,
+    right: AnyFloat,
+    gram_matrix: AnyFloat,
+    start: AnyFloat,
+    targets: AnyFloat | None,
+    solve: Callable[[F64, F64, F64], None],
+) -> F64:
+    """Each non-empty row's dense implicit system (A, b) and its start x (float64), improved
+    in place by ``solve(a, rhs, x)``; empty rows give 0."""
+    out = np.zeros(start.shape)
+    for u in range(csr.nrows):
+        cols, vals = csr.row(u)
+        if len(cols) == 0:
+            continue
+        lo, hi = int(csr.indptr[u]), int(csr.indptr[u + 1])
+        t = None if targets is None else targets[lo:hi]
+        a, rhs = implicit_system(right, cols, vals, gram_matrix, t)
+        x = start[u].astype(np.float64)
+        solve(a, rhs, x)
+        out[u] = x
+    return out
+
+
 def implicit_cg_half_epoch(
     csr: Csr,
     right: AnyFloat,
@@ -178,15 +203,8 @@ def implicit_cg_half_epoch(
 ) -> F64:
     """`steps` conjugate-gradient iterations per row on the dense implicit system, from
     `start` (float64; empty rows give 0), stopping early as the core does."""
-    out = np.zeros(start.shape)
-    for u in range(csr.nrows):
-        cols, vals = csr.row(u)
-        if len(cols) == 0:
-            continue
-        lo, hi = int(csr.indptr[u]), int(csr.indptr[u + 1])
-        t = None if targets is None else targets[lo:hi]
-        a, rhs = implicit_system(right, cols, vals, gram_matrix, t)
-        x = start[u].astype(np.float64)
+
+    def solve(a: F64, rhs: F64, x: F64) -> None:
         r = rhs - a @ x
         d = r.copy()
         rs = r @ r
@@ -200,8 +218,8 @@ def implicit_cg_half_epoch(
             rs_new = r @ r
             d = r + (rs_new / rs) * d
             rs = rs_new
-        out[u] = x
-    return out
+
+    return _iterate_implicit_rows(csr, right, gram_matrix, start, targets, solve)
 
 
 def implicit_subspace_half_epoch(
@@ -216,22 +234,15 @@ def implicit_subspace_half_epoch(
     """`sweeps` passes of block coordinate descent (iALS++) per row on the dense implicit
     system A p = b, from `start` (float64; empty rows give 0): for each block S of `block`
     consecutive coordinates (the last one shorter), p_S += A_SS⁻¹ (b − A p)_S."""
-    out = np.zeros(start.shape)
     k = right.shape[1]
-    for u in range(csr.nrows):
-        cols, vals = csr.row(u)
-        if len(cols) == 0:
-            continue
-        lo, hi = int(csr.indptr[u]), int(csr.indptr[u + 1])
-        t = None if targets is None else targets[lo:hi]
-        a, rhs = implicit_system(right, cols, vals, gram_matrix, t)
-        x = start[u].astype(np.float64)
+
+    def solve(a: F64, rhs: F64, x: F64) -> None:
         for _ in range(sweeps):
             for s0 in range(0, k, block):
                 s = slice(s0, min(s0 + block, k))
                 x[s] += np.linalg.solve(a[s, s], (rhs - a @ x)[s])
-        out[u] = x
-    return out
+
+    return _iterate_implicit_rows(csr, right, gram_matrix, start, targets, solve)
 
 
 def cg_resident_rows(k: int) -> int:

@@ -71,6 +71,19 @@ void implicit_row_system(RowWorkspace<Scalar>& ws, const CsrView<Scalar, Ptr>& c
     }
 }
 
+/// Turns the predictions t = Q_I x of a chunk into the residual weights b − v ∘ t, with
+/// b = 1 + v unless `targets` (the chunk's b) are given: the same expression either way, so
+/// explicit targets 1 + v give the same bits. Shared by conjugate gradient and subspace.
+template <class T, class Scalar>
+void residual_weights(T&& t, const ConstVectorMap<Scalar>& v, const Scalar* targets) {
+    if (targets != nullptr) {
+        const ConstVectorMap<Scalar> b(targets, v.size());
+        t.array() = b.array() - v.array() * t.array();
+    } else {
+        t.array() = (v.array() + Scalar(1)) - v.array() * t.array();
+    }
+}
+
 /// Conjugate gradient on the same system, starting from `start`; result in ws.x.
 /// A row's factor rows are gathered once into the workspace and every step reads that
 /// contiguous copy (memory traffic, not arithmetic, bounds this solver). Of a row longer than
@@ -105,14 +118,7 @@ void implicit_row_cg(RowWorkspace<Scalar>& ws, const CsrView<Scalar, Ptr>& conf,
     for_each_chunk([&](const auto& block, Index s, Index m) {
         const ConstVectorMap<Scalar> v(conf.values + begin + s, m);
         t.head(m).noalias() = block * ws.x;
-        // b − v ∘ (Q_I x), with b = 1 + v unless targets are given (the same expression
-        // either way, so explicit targets 1 + v give the same bits)
-        if (targets != nullptr) {
-            const ConstVectorMap<Scalar> b(targets + begin + s, m);
-            t.head(m).array() = b.array() - v.array() * t.head(m).array();
-        } else {
-            t.head(m).array() = (v.array() + Scalar(1)) - v.array() * t.head(m).array();
-        }
+        residual_weights(t.head(m), v, targets == nullptr ? nullptr : targets + begin + s);
         ws.residual.noalias() += block.transpose() * t.head(m);
     });
     ws.direction = ws.residual;
@@ -192,13 +198,8 @@ void implicit_row_subspace(RowWorkspace<Scalar>& ws, const CsrView<Scalar, Ptr>&
                 }
                 const auto block =
                     rows.middleRows(s < resident ? s : resident, m).middleCols(s0, b);
-                // the right-hand side: Q_{I,S}ᵀ (b − v ∘ (Q_I p)), b = 1 + v unless given
-                if (targets != nullptr) {
-                    const ConstVectorMap<Scalar> bt(targets + begin + s, m);
-                    t.head(m).array() = bt.array() - v.array() * t.head(m).array();
-                } else {
-                    t.head(m).array() = (v.array() + Scalar(1)) - v.array() * t.head(m).array();
-                }
+                // the right-hand side: Q_{I,S}ᵀ (b − v ∘ (Q_I p))
+                residual_weights(t.head(m), v, targets == nullptr ? nullptr : targets + begin + s);
                 blk.rhs.noalias() += block.transpose() * t.head(m);
                 // the system: Σ v_j q_jS q_jSᵀ as a rank update over sqrt(v_j) q_jS (a zero
                 // weight adds nothing), the negative weights (possible with targets) in a
