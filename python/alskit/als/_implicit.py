@@ -33,11 +33,8 @@ class ImplicitMFScorer(ALSBase):
 
     @property
     def _row_solver(self) -> dict[str, Any]:
-        solver = self.config.solver
-        return {
-            "solver": solver,
-            "block_size": self.config.block_size if solver == "subspace" else None,
-        }
+        options = self._solver_options
+        return {"solver": options["solver"], "block_size": options["block_size"]}
 
     @property
     def _solver_options(self) -> dict[str, Any]:
