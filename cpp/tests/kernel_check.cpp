@@ -5,6 +5,7 @@
 #include "alskit/csr.hpp"
 #include "alskit/fold_in.hpp"
 #include "alskit/gram.hpp"
+#include "alskit/rank_update.hpp"
 #include "alskit/scoring.hpp"
 
 #include <cmath>
@@ -124,6 +125,50 @@ void check_interleaved_cholesky(Index k, std::mt19937& rng) {
     check(!batch.usable(2), "a NaN lane is reported");
 }
 
+/// The register-tiled rank update against a double-precision XᵀX: the lower triangle gets
+/// ± the product, the upper is untouched, for widths below, at and past a strip, strides wider
+/// than k and X held in a buffer of exactly m rows (the sanitizer build sees any overread).
+template <class Scalar>
+void check_rank_update(std::mt19937& rng) {
+    const double tolerance = std::is_same<Scalar, float>::value ? 1e-5 : 1e-13;
+    std::normal_distribution<double> normal(0.0, 1.0);
+    for (Index k : {1, 5, 8, 15, 16, 17, 31, 50, 64, 100, 128, 192, 200}) {
+        for (Index m : {1, 2, 7, 64, 300}) {
+            for (Index extra : {0, 3}) {
+                const Index stride = k + extra;
+                std::vector<Scalar> x(static_cast<std::size_t>(m * stride));
+                for (auto& v : x) v = static_cast<Scalar>(normal(rng));
+                SquareMatrix<Scalar> a(k, k);
+                for (Index i = 0; i < a.size(); ++i) a.data()[i] = static_cast<Scalar>(normal(rng));
+                const SquareMatrix<Scalar> before = a;
+                Eigen::MatrixXd xd(m, k);
+                for (Index j = 0; j < m; ++j)
+                    for (Index c = 0; c < k; ++c)
+                        xd(j, c) = static_cast<double>(x[static_cast<std::size_t>(j * stride + c)]);
+                const Scalar sign = extra == 0 ? Scalar(1) : Scalar(-1);
+                const Eigen::MatrixXd want = before.template cast<double>() +
+                                             static_cast<double>(sign) * (xd.transpose() * xd);
+                rank_update_lower<Scalar>(a, x.data(), m, stride, sign);
+                double worst = 0;
+                bool upper_kept = true;
+                for (Index c = 0; c < k; ++c) {
+                    for (Index i = 0; i < k; ++i) {
+                        if (i < c) {
+                            upper_kept = upper_kept && a(i, c) == before(i, c);
+                        } else {
+                            const double scale = 1.0 + static_cast<double>(m);
+                            worst = std::max(
+                                worst, std::abs(static_cast<double>(a(i, c)) - want(i, c)) / scale);
+                        }
+                    }
+                }
+                check(worst <= tolerance, "rank update: lower triangle = A ± XᵀX");
+                check(upper_kept, "rank update: the upper triangle is untouched");
+            }
+        }
+    }
+}
+
 }  // namespace
 
 /// The size a memory check is given (RowWorkspace::bytes) is what a workspace really holds,
@@ -164,6 +209,8 @@ int main() {
     check_workspace_bytes<float>();
     check_workspace_bytes<double>();
     std::mt19937 rng(7);
+    check_rank_update<float>(rng);
+    check_rank_update<double>(rng);
     const Index k = 64;  // ≥ 48: Eigen's blocked kernels (the SIGFPE regression) are used
     Problem p = random_problem(200, 150, rng);
     Matrix<float> left = Matrix<float>::Random(p.rows, k);

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "alskit/half_epoch.hpp"
+#include "alskit/rank_update.hpp"
 
 namespace alskit {
 
@@ -53,7 +54,7 @@ void explicit_row_primal(RowWorkspace<Scalar>& ws, const CsrView<Scalar, Ptr>& r
         ws.gather.gather(right, ratings.indices, begin + start, m);
         const ConstVectorMap<Scalar> values(ratings.values + begin + start, m);
         rhs.noalias() += x.topRows(m).transpose() * values;
-        system.template selfadjointView<Eigen::Lower>().rankUpdate(x.topRows(m).transpose());
+        rank_update_lower<Scalar>(system, x.data(), m, x.cols());
     }
 }
 

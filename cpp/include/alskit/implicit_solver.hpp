@@ -15,6 +15,7 @@
 #pragma once
 
 #include "alskit/half_epoch.hpp"
+#include "alskit/rank_update.hpp"
 
 #include <cmath>
 
@@ -38,7 +39,6 @@ void implicit_row_system(RowWorkspace<Scalar>& ws, const CsrView<Scalar, Ptr>& c
     Matrix<Scalar>& x = ws.gather.rows();
     SquareMatrix<Scalar>& system = ws.batch->system();
     Vector<Scalar>& rhs = ws.batch->rhs();
-    auto update = system.template selfadjointView<Eigen::Lower>();
     system = gram;
     rhs.setZero();
     for (Index start = begin; start < begin + n; start += ws.gather.chunk()) {
@@ -57,16 +57,14 @@ void implicit_row_system(RowWorkspace<Scalar>& ws, const CsrView<Scalar, Ptr>& c
             if (v > 0) x.row(positive++) = std::sqrt(v) * q;
             any_negative = any_negative || v < 0;
         }
-        // An empty product is skipped, not passed on: Eigen's blocked kernel divides by its
-        // size (SIGFPE for k >= 48 on a chunk without positive weights).
-        if (positive > 0) update.rankUpdate(x.topRows(positive).transpose());
+        rank_update_lower<Scalar>(system, x.data(), positive, x.cols());
         if (any_negative) {
             Index negative = 0;
             for (Index j = start; j < start + m; ++j) {
                 const Scalar v = conf.values[j];
                 if (v < 0) x.row(negative++) = std::sqrt(-v) * right.row(conf.indices[j]);
             }
-            update.rankUpdate(x.topRows(negative).transpose(), Scalar(-1));
+            rank_update_lower<Scalar>(system, x.data(), negative, x.cols(), Scalar(-1));
         }
     }
 }
@@ -179,7 +177,6 @@ void implicit_row_subspace(RowWorkspace<Scalar>& ws, const CsrView<Scalar, Ptr>&
         for (Index s0 = 0; s0 < k; s0 += sub.full.size) {
             SubspaceBlock<Scalar>& blk = s0 + sub.full.size <= k ? sub.full : sub.tail;
             const Index b = blk.size;
-            auto update = blk.system.template selfadjointView<Eigen::Lower>();
             blk.system = gram.block(s0, s0, b, b);
             blk.rhs.noalias() = -(gram.middleRows(s0, b) * ws.x);
             for (Index s = 0; s < n; s += chunk) {
@@ -206,11 +203,11 @@ void implicit_row_subspace(RowWorkspace<Scalar>& ws, const CsrView<Scalar, Ptr>&
                 // second, subtracted one
                 root.head(m) = v.array().max(Scalar(0)).sqrt();
                 z.topLeftCorner(m, b) = block.array().colwise() * root.head(m).array();
-                update.rankUpdate(z.topLeftCorner(m, b).transpose());
+                rank_update_lower<Scalar>(blk.system, z.data(), m, z.cols());
                 if ((v.array() < 0).any()) {
                     root.head(m) = (-v.array()).max(Scalar(0)).sqrt();
                     z.topLeftCorner(m, b) = block.array().colwise() * root.head(m).array();
-                    update.rankUpdate(z.topLeftCorner(m, b).transpose(), Scalar(-1));
+                    rank_update_lower<Scalar>(blk.system, z.data(), m, z.cols(), Scalar(-1));
                 }
             }
             blk.solver.solve(blk.system, blk.rhs, blk.step, r);
