@@ -6,7 +6,8 @@ Same synthetic MovieLens-shaped data (alskit.synthetic) as a LensKit Dataset, sa
 dtype of LensKit 2025.3+), the same thread count for both (LensKit's LK_NUM_THREADS and torch
 threads; alskit's threads from LensKit's parallel config). Each repeat trains, in turn:
 ``lenskit.als.X.train``, ``alskit.lenskit.X.train`` (conversion included), and alskit's own
-``alskit.X.train`` on an alskit Dataset; and times ``to_alskit_dataset`` alone. Reported:
+``alskit.X.train`` on an alskit Dataset, in an order that rotates from repeat to repeat; and
+times ``to_alskit_dataset`` alone. Reported:
 medians over the repeats, lenskit / adapter (> 1: the adapter is faster) and conversion /
 alskit training time.
 
@@ -77,13 +78,22 @@ def main() -> None:
         ad_cls = adapter.BiasedMFScorer if kind == "explicit" else adapter.ImplicitMFScorer
         own_cls = alskit.BiasedMFScorer if kind == "explicit" else alskit.ImplicitMFScorer
         times: dict[str, list[float]] = {"lenskit": [], "adapter": [], "own": [], "convert": []}
+
+        order = ["lenskit", "adapter", "own"]
         for rep in range(args.repeats):
-            opts = TrainingOptions(rng=rep)
-            times["lenskit"].append(timed(lk_cls(**common).train, lk_data, opts))
-            times["adapter"].append(timed(ad_cls(**common).train, lk_data, opts))
-            own_opts = alskit.TrainingOptions(rng=rep, threads=args.threads, progress=False)
-            own = own_cls(**common, dtype="float32")
-            times["own"].append(timed(own.train, data, own_opts))
+            # The order rotates from repeat to repeat, so no library always runs first or
+            # right after another (torch's threads, the allocator's state).
+            for name in order[rep % 3 :] + order[: rep % 3]:
+                if name == "own":
+                    model: Any = own_cls(**common, dtype="float32")
+                    train_data: Any = data
+                    opts: Any = alskit.TrainingOptions(
+                        rng=rep, threads=args.threads, progress=False
+                    )
+                else:
+                    model = (lk_cls if name == "lenskit" else ad_cls)(**common)
+                    train_data, opts = lk_data, TrainingOptions(rng=rep)
+                times[name].append(timed(model.train, train_data, opts))
             ratings = kind == "explicit"
             times["convert"].append(timed(adapter.to_alskit_dataset, lk_data, ratings=ratings))
         med = {name: statistics.median(values) for name, values in times.items()}

@@ -32,7 +32,8 @@ struct RankUpdateTile {
     static constexpr int width = 6;    // columns: 12 accumulators + 2 row packets + 1 broadcast
     static constexpr Index strip = packets * lanes;
     /// Beyond this k the update goes to Eigen, whose blocking of A then pays for itself
-    /// (measured: equal at k = 256, 10-25% faster at 512-1000; 1.1-1.5× slower at k ≤ 128).
+    /// (Eigen against these tiles, measured: 1.1-1.5× slower at k ≤ 128, equal at 256,
+    /// 10-25% faster at 512-1000).
     static constexpr Index max_k = 192;
 };
 
@@ -99,6 +100,8 @@ void rank_update_lower(Eigen::Ref<SquareMatrix<Scalar>> a, const Scalar* x, Inde
                        Scalar sign = Scalar(1)) {
     using T = detail::RankUpdateTile<Scalar>;
     const Index k = a.rows();
+    // An empty product returns here, before Eigen: its blocked kernel divides by the depth
+    // (SIGFPE for k >= 48 on a chunk without positive weights).
     if (m <= 0 || k <= 0) return;
     if (k < T::strip || k > T::max_k) {  // too narrow for a strip (or too wide for the stack)
         using Rows = Eigen::Map<const Matrix<Scalar>, 0, Eigen::OuterStride<>>;
