@@ -19,6 +19,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstddef>
 
 namespace alskit {
 
@@ -103,7 +104,7 @@ void rank_update_lower(Eigen::Ref<SquareMatrix<Scalar>> a, const Scalar* x, Inde
     // An empty product returns here, before Eigen: its blocked kernel divides by the depth
     // (SIGFPE for k >= 48 on a chunk without positive weights).
     if (m <= 0 || k <= 0) return;
-    if (k < T::strip || k > T::max_k) {  // too narrow for a strip (or too wide for the stack)
+    if (k < T::strip || k > T::max_k) {  // narrower than a strip, or where Eigen is faster
         using Rows = Eigen::Map<const Matrix<Scalar>, 0, Eigen::OuterStride<>>;
         a.template selfadjointView<Eigen::Lower>().rankUpdate(
             Rows(x, m, k, Eigen::OuterStride<>(stride)).transpose(), sign);
