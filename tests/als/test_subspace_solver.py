@@ -31,15 +31,17 @@ def trained(**options: Any) -> ImplicitMFScorer:
 
 @pytest.mark.parametrize("k", [50, 100])
 def test_quality_matches_cholesky_on_ml100k(ml100k: Any, k: int) -> None:
-    """After the same epochs, NDCG@10 over every user within 0.005 of the Cholesky solver's
-    (the default block size, one sweep)."""
+    """After the same epochs, NDCG@10 over every user no more than 0.005 below the Cholesky
+    solver's (the default block size, one sweep). One-sided: at k = 100 one sweep scores
+    higher than the exact solve (by 0.004 to 0.012 over five seeds, 0.008 on average; at
+    k = 50 by −0.001 to 0.005): the inexact solve regularizes a model that overfits here."""
     ndcg = {}
     for solver in ("cholesky", "subspace"):
         model = ImplicitMFScorer(features=k, epochs=20, solver=solver)
         result = measure(model, ml100k, n=10, rng=42, n_users=ml100k.user_count, progress=False)
         ndcg[solver] = result.summary()["NDCG"]
     print(f"\nk={k}: NDCG@10 cholesky {ndcg['cholesky']:.4f}, subspace {ndcg['subspace']:.4f}")
-    assert abs(ndcg["subspace"] - ndcg["cholesky"]) <= 0.005, ndcg
+    assert ndcg["subspace"] >= ndcg["cholesky"] - 0.005, ndcg
 
 
 def test_more_sweeps_reach_the_cholesky_model() -> None:

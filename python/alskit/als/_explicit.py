@@ -56,10 +56,14 @@ class BiasedMFScorer(ALSBase):
         return TrainingData.create(data.users, data.items, matrix, threads=self._thread_count)
 
     def initial_params(self, nrows: int, ncols: int, rng: np.random.Generator) -> NDArray[Any]:
-        """Rows drawn from N(0, I) and scaled to unit length."""
-        params = rng.standard_normal((nrows, ncols))
+        """Rows drawn from N(0, I) in float32 (see :meth:`ALSBase.initial_params`) and scaled
+        to unit length."""
+        params = rng.standard_normal((nrows, ncols), dtype=np.float32).astype(
+            self.dtype, copy=False
+        )
         norms = np.linalg.norm(params, axis=1, keepdims=True)
-        return params / np.where(norms > 0, norms, 1.0)
+        params /= np.where(norms > 0, norms, 1)
+        return params
 
     def als_half_epoch(self, epoch: int, context: TrainContext) -> float:
         m = context.matrix

@@ -91,8 +91,11 @@ class ImplicitMFScorer(ALSBase):
         return TrainingData.create(data.users, data.items, matrix, threads=self._thread_count)
 
     def initial_params(self, nrows: int, ncols: int, rng: np.random.Generator) -> NDArray[Any]:
-        """Small non-negative entries: (0.01·N(0, 1))²."""
-        return np.square(rng.standard_normal((nrows, ncols)) * 0.01)
+        """Small non-negative entries: (0.01·N(0, 1))², drawn in float32 whatever the dtype
+        (see :meth:`ALSBase.initial_params`)."""
+        draw = rng.standard_normal((nrows, ncols), dtype=np.float32).astype(self.dtype, copy=False)
+        draw *= 0.01
+        return np.square(draw, out=draw)
 
     def als_half_epoch(self, epoch: int, context: TrainContext) -> float:
         m = context.matrix
