@@ -95,7 +95,8 @@ class ImplicitMFScorer(ALSBase):
         (see :meth:`ALSBase.initial_params`)."""
         draw = rng.standard_normal((nrows, ncols), dtype=np.float32).astype(self.dtype, copy=False)
         draw *= 0.01
-        return np.square(draw, out=draw)
+        np.square(draw, out=draw)
+        return draw
 
     def als_half_epoch(self, epoch: int, context: TrainContext) -> float:
         m = context.matrix
