@@ -34,7 +34,7 @@ def test_quality_matches_cholesky_on_ml100k(ml100k: Any, k: int) -> None:
     """After the same epochs, NDCG@10 over every user no more than 0.005 below the Cholesky
     solver's (the default block size, one sweep). One-sided: at k = 100 one sweep scores
     higher than the exact solve (by 0.004 to 0.012 over five seeds, 0.008 on average; at
-    k = 50 by −0.001 to 0.005): the inexact solve regularizes a model that overfits here."""
+    k = 50 by −0.001 to 0.005), plausibly because an inexact solve regularizes; not studied."""
     ndcg = {}
     for solver in ("cholesky", "subspace"):
         model = ImplicitMFScorer(features=k, epochs=20, solver=solver)
