@@ -29,27 +29,33 @@ from ..data._columns import Columns, resolve_columns
 
 @dataclass(frozen=True)
 class Layout:
-    """``n`` rows in blocks of ``rows`` (a multiple of ``core.reduction_block_rows()``)."""
+    """``n`` rows in blocks of whole reduction blocks (``core.reduction_block_rows()`` rows,
+    the last one possibly short), as even as that allows: of ``u`` reduction blocks, block
+    ``b`` of ``count`` starts at reduction block ``u·b // count``. So the blocks' sizes
+    differ by at most one reduction block, and any count of blocks asked, up to ``u``, is
+    kept: a count that is a multiple of the worker count can balance the workers exactly."""
 
     n: int
-    rows: int
+    starts: tuple[int, ...]
 
     @classmethod
     def of(cls, n: int, blocks: int) -> Layout:
         unit = core.reduction_block_rows()
-        per_block = max(1, math.ceil(math.ceil(max(n, 1) / blocks) / unit)) * unit
-        return cls(n, per_block)
+        units = max(1, math.ceil(n / unit))
+        count = max(1, min(blocks, units))
+        return cls(n, tuple(min(n, units * b // count * unit) for b in range(count)))
 
     @property
     def count(self) -> int:
-        return max(1, math.ceil(self.n / self.rows))
+        return len(self.starts)
 
     def bounds(self, b: int) -> tuple[int, int]:
-        lo = b * self.rows
-        return lo, min(self.n, lo + self.rows)
+        hi = self.starts[b + 1] if b + 1 < len(self.starts) else self.n
+        return self.starts[b], hi
 
     def block_of(self, rows: NDArray[Any]) -> NDArray[np.int64]:
-        return np.asarray(rows, np.int64) // self.rows
+        found = np.searchsorted(np.asarray(self.starts, np.int64), rows, side="right") - 1
+        return found.astype(np.int64, copy=False)
 
 
 @dataclass(frozen=True)

@@ -90,6 +90,17 @@ class _Side:
         self.owners = owners
 
 
+@dataclass
+class _Epoch:
+    """An epoch's submitted results: its Σ‖Δ‖² partials and its factor blocks (futures)."""
+
+    epoch: int
+    deltas_p: list[Any]
+    deltas_q: list[Any]
+    user: list[Any]
+    item: list[Any]
+
+
 class DaskTrainer:
     """Trains alskit's ALS scorers on a ``distributed.Client`` and serves them in batch.
 
@@ -99,8 +110,9 @@ class DaskTrainer:
     workers and blocks — and leaves it an ordinary trained scorer. ``data`` is a local
     :class:`~alskit.data.Dataset` or a Dask DataFrame of (user, item[, rating]) rows.
 
-    ``blocks``: row blocks per side (default four per worker; each a multiple of 4096 rows,
-    placed to balance the solve cost per worker).
+    ``blocks``: row blocks per side (default four per worker; each whole 4096-row reduction
+    blocks, their sizes as even as that allows, fewer only where a side has fewer
+    reduction blocks; placed to balance the solve cost per worker).
     ``mode``: ``"broadcast"`` ships the whole fixed side to every worker each half-epoch,
     ``"routed"`` ships each block only the fixed rows it references (planned once);
     ``"auto"`` broadcasts when the larger factor matrix fits ``memory_budget`` bytes per
@@ -160,8 +172,13 @@ class DaskTrainer:
         workers: list[str] = self._current
         return workers[w % len(workers)]
 
-    def _submit(self, fn: Callable[..., Any], *args: Any, at: str | None = None) -> Any:
-        kwargs: dict[str, Any] = {"key": f"alskit-{fn.__name__}-{self._run}-{self._seq}"}
+    def _submit(
+        self, fn: Callable[..., Any], *args: Any, at: str | None = None, priority: int = 0
+    ) -> Any:
+        kwargs: dict[str, Any] = {
+            "key": f"alskit-{fn.__name__}-{self._run}-{self._seq}",
+            "priority": priority,
+        }
         self._seq += 1
         if at is not None:
             kwargs.update(workers=[at], allow_other_workers=not self.stats.pinned)
@@ -259,25 +276,39 @@ class DaskTrainer:
 
         label = f"{type(model).__name__} (Dask)"
         with EpochProgress(label, spec.epochs, progress_wanted(options.progress)) as bar:
+            # Each epoch's tasks are submitted before the previous epoch is waited for (its
+            # Σ‖Δ‖², checkpoint and report), so the workers never wait on the client.
+            pending: _Epoch | None = None
             for epoch in range(start, spec.epochs):
                 user_side.factors, dp = self._half(spec, mode, user_side, item_side)
                 item_side.factors, dq = self._half(spec, mode, item_side, user_side)
-                parts = self.client.gather(dp + dq)
-                metrics = {
-                    "deltaP": delta_norm(ordered_total(np.concatenate(parts[: len(dp)]))),
-                    "deltaQ": delta_norm(ordered_total(np.concatenate(parts[len(dp) :]))),
-                }
-                if self.checkpoint_dir is not None:
-                    self._checkpoint(epoch + 1, fingerprint, user_side, item_side)
-                bar.epoch_done(epoch + 1, metrics)
-                if self.on_epoch is not None:
-                    self.on_epoch(epoch + 1, metrics)
+                if pending is not None:
+                    self._finish(pending, bar, fingerprint, user_side, item_side)
+                pending = _Epoch(epoch + 1, dp, dq, user_side.factors, item_side.factors)
+            if pending is not None:
+                self._finish(pending, bar, fingerprint, user_side, item_side)
 
         user_f = self._collect(user_side, spec)
         item_f = self._collect(item_side, spec)
         seen = self._seen(user_side, items.size, nnz)
         finish_model(model, users, items, user_f, item_f, seen, bias, spec.epochs)
         return model
+
+    def _finish(
+        self, done: _Epoch, bar: EpochProgress, fp: str, user_side: _Side, item_side: _Side
+    ) -> None:
+        """Waits for epoch ``done``: its Σ‖Δ‖² totals, its checkpoint, its report."""
+        parts = self.client.gather(done.deltas_p + done.deltas_q)
+        split = len(done.deltas_p)
+        metrics = {
+            "deltaP": delta_norm(ordered_total(np.concatenate(parts[:split]))),
+            "deltaQ": delta_norm(ordered_total(np.concatenate(parts[split:]))),
+        }
+        if self.checkpoint_dir is not None:
+            self._checkpoint(done, fp, user_side, item_side)
+        bar.epoch_done(done.epoch, metrics)
+        if self.on_epoch is not None:
+            self.on_epoch(done.epoch, metrics)
 
     def _blocks_of(self, data: Any) -> tuple[Vocabulary, Vocabulary, _Side, _Side]:
         workers = self._workers()
@@ -563,20 +594,23 @@ class DaskTrainer:
         )
         return hashlib.sha256(text.encode()).hexdigest()
 
-    def _checkpoint(self, epoch: int, fp: str, user_side: _Side, item_side: _Side) -> None:
+    def _checkpoint(self, done: _Epoch, fp: str, user_side: _Side, item_side: _Side) -> None:
+        """Writes ``done``'s factor blocks, then the manifest naming them. The writes go
+        ahead of the next epoch's queued solves (higher priority), so the wait is short."""
         assert self.checkpoint_dir is not None
         self.checkpoint_dir.mkdir(parents=True, exist_ok=True)
         old = self._manifest()
         written: dict[str, list[str]] = {}
-        for s in (user_side, item_side):
+        epoch = done.epoch
+        for s, factors in ((user_side, done.user), (item_side, done.item)):
             paths = [
                 str(self.checkpoint_dir / f"{s.name}-{epoch:05d}-{b:05d}-{self._run}.npy")
                 for b in range(s.layout.count)
             ]
             written[s.name] = self.client.gather(
                 [
-                    self._submit(t.write_array, p, f, at=self._owner(s, b))
-                    for b, (p, f) in enumerate(zip(paths, s.factors, strict=True))
+                    self._submit(t.write_array, p, f, at=self._owner(s, b), priority=1)
+                    for b, (p, f) in enumerate(zip(paths, factors, strict=True))
                 ]
             )
         t.write_manifest(
