@@ -14,6 +14,8 @@
 #include <pybind11/pybind11.h>
 
 #include <cmath>
+#include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 
@@ -170,11 +172,13 @@ Index subspace_block(const std::string& solver, const py::object& block_size) {
 }
 
 /// Bytes of solver workspace a half-epoch (or fold-in) with these arguments allocates: one
-/// RowWorkspace per thread (threads=0: all available), as RowWorkspace::bytes computes it.
+/// RowWorkspace per thread (threads=0: all available), as RowWorkspace::bytes computes it, and
+/// the buffers the half-epoch shares for a fixed side of `fixed_rows` rows (shared_bytes).
 /// Beyond k = 2^29 it returns the size at 2^29, a lower bound that keeps the per-thread size
 /// within 64 bits (exabytes with k × k systems; and the factors of such a k never fit).
 py::int_ workspace_bytes_py(const py::int_& k_arg, const py::object& dtype,
-                            const std::string& solver, int threads, const py::object& block_size) {
+                            const std::string& solver, int threads, const py::object& block_size,
+                            Index fixed_rows) {
     constexpr Index max_k = Index{1} << 29;
     const int above = PyObject_RichCompareBool(k_arg.ptr(), py::int_(max_k).ptr(), Py_GT);
     if (above < 0) throw py::error_already_set();
@@ -199,11 +203,17 @@ py::int_ workspace_bytes_py(const py::int_& k_arg, const py::object& dtype,
     }
     const Index block = subspace_block(solver, block_size);
     if (block < 1) throw py::value_error("block_size must be at least 1");
+    if (fixed_rows < 0 || fixed_rows > std::numeric_limits<std::int32_t>::max()) {
+        throw py::value_error("fixed_rows must be between 0 and 2^31 - 1, got " +
+                              std::to_string(fixed_rows));
+    }
     const int count = check_threads(threads) > 0 ? threads : max_threads();
     constexpr Index any = RowWorkspace<float>::unbounded;  // the longest row is not known here
     const std::size_t per_thread = single ? RowWorkspace<float>::bytes(k, kind, any, block)
                                           : RowWorkspace<double>::bytes(k, kind, any, block);
-    return py::int_(py::int_(per_thread).attr("__mul__")(count));
+    const std::size_t shared = single ? RowWorkspace<float>::shared_bytes(k, kind, fixed_rows)
+                                      : RowWorkspace<double>::shared_bytes(k, kind, fixed_rows);
+    return py::int_(py::int_(per_thread).attr("__mul__")(count).attr("__add__")(shared));
 }
 
 py::array require_gram(const py::object& gram_obj, ValueType type, py::ssize_t k, bool trusted) {
@@ -507,9 +517,11 @@ PYBIND11_MODULE(alskit_bindings, m) {
     m.def("cpu_supports_avx2", &cpu_supports_avx2, "Whether this CPU has AVX2 and FMA.");
     m.def("workspace_bytes", &workspace_bytes_py, arg("k"), arg("dtype"), py::kw_only(),
           arg("solver"), arg("threads") = 0, arg("block_size") = py::none(),
-          "Bytes of per-thread solver workspace a half-epoch or fold-in of embedding size k "
-          "allocates at most (solver: 'explicit', 'cholesky', 'cg' or 'subspace', which needs "
-          "its block_size; threads=0: all available).");
+          arg("fixed_rows") = 0,
+          "Bytes of solver workspace a half-epoch or fold-in of embedding size k allocates at "
+          "most (solver: 'explicit', 'cholesky', 'cg' or 'subspace', which needs its "
+          "block_size; threads=0: all available; fixed_rows: rows of the fixed side, for the "
+          "buffers the threads share).");
     m.def("validate_csr", &validate_csr_py, arg("indptr"), arg("indices"), arg("values"),
           arg("ncols"), "Raise ValueError naming the first problem of a CSR matrix.");
     m.def("transpose_csr", &transpose_csr_py, arg("indptr"), arg("indices"), arg("values"),

@@ -27,7 +27,8 @@ def reduction_block_rows() -> int: ...
 def isa() -> Literal["baseline", "avx2"]: ...
 def cpu_supports_avx2() -> bool: ...
 
-# Per-thread solver workspace × threads; for k > 2**29 the (lower-bound) size at 2**29.
+# Per-thread solver workspace × threads + the buffers shared for a fixed side of fixed_rows
+# rows; for k > 2**29 the (lower-bound) size at 2**29.
 def workspace_bytes(
     k: int,
     dtype: DTypeLike,
@@ -35,6 +36,7 @@ def workspace_bytes(
     solver: Literal["explicit", "cholesky", "cg", "subspace"],
     threads: int = 0,
     block_size: int | None = None,
+    fixed_rows: int = 0,
 ) -> int: ...
 def validate_csr(
     indptr: _IndPtr, indices: _Indices, values: _Values | None, ncols: int

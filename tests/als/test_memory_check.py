@@ -17,7 +17,10 @@ THREADS = 2
 def needed_bytes(model: ALSBase, solver: str, n_users: int, n_items: int) -> int:
     k = model.config.embedding_size
     factors = (n_users + n_items) * k * model.dtype.itemsize
-    return factors + core.workspace_bytes(k, model.dtype, solver=solver, threads=THREADS)
+    fixed = max(n_users, n_items)
+    return factors + core.workspace_bytes(
+        k, model.dtype, solver=solver, threads=THREADS, fixed_rows=fixed
+    )
 
 
 @pytest.mark.parametrize(

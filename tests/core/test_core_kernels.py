@@ -298,6 +298,58 @@ def test_implicit_cholesky(
     assert np.array_equal(default, left)
 
 
+@pytest.mark.parametrize("k", [8, 64, 129, 256])
+@dtype_param
+@pytest.mark.parametrize("with_targets", [False, True], ids=["b=1+v", "targets"])
+def test_implicit_short_rows_solved_by_their_dual(
+    core: ModuleType, k: int, dtype: type[np.floating], with_targets: bool
+) -> None:
+    """Short rows go through the n × n dual (Woodbury on the whitened fixed rows): every length
+    up to past the longest dual row (k/2 up to k = 128, then k or a gather chunk), zero weights, and a row with a negative weight (solved as primal),
+    all equal to the dense solve; a row's bits depend neither on the thread count nor on which
+    other rows and fixed rows are in the call (Dask's routed blocks)."""
+    rng = np.random.default_rng(4100 + k)
+    ncols = 3 * k + 40
+    lengths = np.arange(0, min(k, 131) + 3)
+    csr = ref.make_csr(
+        rng, len(lengths), ncols, lengths=lengths, value_dtype=dtype, values="weights"
+    )
+    csr.values[rng.random(len(csr.values)) < 0.2] = 0  # zero weights: √v = 0 in the dual
+    negative = int(np.flatnonzero(lengths == 3)[0])
+    csr.values[csr.indptr[negative]] = dtype(-0.2)
+    right = ref.make_factors(rng, ncols, k, dtype)
+    g = ref.gram(right[: 2 * k], REG)
+    gram = ((g + g.T) / 2).astype(dtype)
+    targets = rng.uniform(0.5, 3, len(csr.values)).astype(dtype) if with_targets else None
+    want = ref.implicit_half_epoch(csr, right, gram, targets)
+
+    def solve(c: ref.Csr, fixed: np.ndarray, t: np.ndarray | None, threads: int) -> np.ndarray:
+        out = np.zeros((c.nrows, k), dtype)
+        core.implicit_half_epoch(
+            c.indptr, c.indices, c.values, out, fixed, gram, targets=t, threads=threads
+        )
+        return out
+
+    got = solve(csr, right, targets, 1)
+    for r in range(1, csr.nrows):
+        err = np.linalg.norm(got[r] - want[r]) / np.linalg.norm(want[r])
+        assert err <= 10 * tolerance(dtype), (r, lengths[r], err)
+    for threads in (2, 3):
+        assert np.array_equal(solve(csr, right, targets, threads), got), threads
+    # One short row alone, with only the fixed rows it references (renumbered): same bits.
+    r = int(lengths[-1] // 3)
+    lo, hi = int(csr.indptr[r]), int(csr.indptr[r + 1])
+    alone = ref.Csr(
+        np.array([0, hi - lo], np.int64),
+        np.arange(hi - lo, dtype=np.int32),
+        csr.values[lo:hi],
+        hi - lo,
+    )
+    t = None if targets is None else targets[lo:hi]
+    fixed = np.ascontiguousarray(right[csr.indices[lo:hi]])
+    assert np.array_equal(solve(alone, fixed, t, 1)[0], got[r])
+
+
 @k_param
 @dtype_param
 @ptr_param

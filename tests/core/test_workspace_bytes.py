@@ -25,8 +25,10 @@ def dense_workspace(k: int, itemsize: int, solver: str, block: int = 0) -> int:
         slots = 32 // itemsize if k <= 128 else 1
         total += slots * ((k * k + k) * itemsize + 8) + k * itemsize
         total += ((k + 1) * (k + 2) // 2 + k) * 32 if slots > 1 else k * k * itemsize
-    if solver == "explicit":
-        total += (k // 2) ** 2 * itemsize + 2 * k * itemsize  # dual system, x, residual
+    if solver in ("explicit", "cholesky"):  # a short row's dual system, x, residual
+        batched = k <= 128
+        dual = (k - 1) // 2 if batched else min(k - 1, chunk)
+        total += dual**2 * itemsize + 2 * k * itemsize
     if solver == "cg":
         total += 4 * k * itemsize  # x, residual, direction, product
     if solver == "subspace":
@@ -59,6 +61,21 @@ def test_workspace_bytes_counts_every_buffer(
     for k in KS:
         got = core.workspace_bytes(k, dtype, solver=solver, threads=threads)
         assert got == threads * dense_workspace(k, itemsize, solver), (k, solver)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize("solver", ["explicit", "cholesky", "cg"])
+def test_shared_buffers_of_the_fixed_side(core: ModuleType, dtype: type, solver: str) -> None:
+    """Implicit Cholesky whitens the fixed side for the short rows' duals: fixed_rows × k
+    plus G's k × k factor, once per half-epoch (not per thread); the others share nothing."""
+    itemsize = np.dtype(dtype).itemsize
+    for k in KS:
+        alone = core.workspace_bytes(k, dtype, solver=solver, threads=2)
+        got = core.workspace_bytes(k, dtype, solver=solver, threads=2, fixed_rows=1000)
+        shared = (1000 + k) * k * itemsize if solver == "cholesky" else 0
+        assert got == alone + shared, (k, solver)
+    with pytest.raises(ValueError, match="fixed_rows must be between"):
+        core.workspace_bytes(8, dtype, solver="cholesky", fixed_rows=-1)
 
 
 def test_all_threads_by_default(core: ModuleType) -> None:

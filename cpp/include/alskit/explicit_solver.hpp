@@ -12,7 +12,7 @@ namespace alskit {
 
 namespace detail {
 
-/// A row with few observations (n < k/2) is solved through its n × n dual:
+/// A short row (RowWorkspace::solved_by_dual) is solved through its n × n dual:
 /// (X Xᵀ + λn I) y = r, p = Xᵀ y, which is the same solution as the primal system (push-through
 /// identity) at O(n²k + n³) instead of O(nk² + k³) work. Returns false (caller solves the
 /// primal) if the dual Cholesky is unusable.
@@ -69,9 +69,8 @@ double explicit_half_epoch(const CsrView<Scalar, Ptr>& ratings, MatrixMap<Scalar
                        [&](RowWorkspace<Scalar>& ws, Index r) -> const Vector<Scalar>* {
                            const Index n = ratings.row_length(r);
                            const Scalar ridge = reg * static_cast<Scalar>(n);
-                           // The dual's n × n Cholesky is solved alone (latency bound) while
-                           // primal systems share the batched one: below k/2 the dual wins.
-                           const bool dual = 2 * n < k && n <= ws.gather.chunk() && ridge > 0;
+                           const bool dual =
+                               RowWorkspace<Scalar>::solved_by_dual(n, k) && ridge > 0;
                            if (dual && detail::explicit_row_dual(ws, ratings, right, ridge, r)) {
                                return &ws.x;
                            }

@@ -88,9 +88,22 @@ struct RowWorkspace {
     RowGather<Scalar> gather;
     std::optional<SystemBatch<Scalar>> batch;  // k × k systems for the (batched) Cholesky
     std::optional<SubspaceWorkspace<Scalar>> subspace;
-    SquareMatrix<Scalar> dual;  // the n × n dual system of a short explicit row (n < k/2)
+    SquareMatrix<Scalar> dual;  // the n × n dual system of a short row (see solved_by_dual)
     Vector<Scalar> x;
     Vector<Scalar> residual, direction, product;  // conjugate gradient (residual: dual too)
+
+    /// A row of n observations is solved through its n × n dual system (explicit_solver.hpp,
+    /// implicit_solver.hpp), n²k + n³/3 work instead of nk² + k³/3, when n is at most this
+    /// and its rows fit one gather chunk. Where primal systems are batched (k ≤ 128, a SIMD
+    /// vector of them factorised together), the dual's Cholesky, solved alone (latency
+    /// bound), wins below n = k/2 (measured break-even 0.5k at k = 64, 0.7k at 128); beyond,
+    /// where each k × k system is factorised alone, up to n = k (4× faster per row at
+    /// k = 256, n = 80).
+    static Index max_dual_rows(Index k) {
+        if (SystemBatch<Scalar>::capacity(k) > 1) return (k - 1) / 2;
+        return std::min(k - 1, RowGather<Scalar>::chunk_rows(k));
+    }
+    static bool solved_by_dual(Index n, Index k) { return n <= max_dual_rows(k); }
 
     /// The iterative solvers (conjugate gradient, subspace) read a row's gathered factors at
     /// every step: they keep up to `resident_chunks` chunks of them (8 MB in float32 at any
@@ -112,15 +125,20 @@ struct RowWorkspace {
     /// Only the exact solvers queue k × k systems for the batched Cholesky.
     static bool uses_batch(RowSolver solver) { return !iterative(solver); }
     static Index dual_size(Index k, RowSolver solver) {
-        return solver == RowSolver::explicit_ratings ? k / 2 : 0;
+        return uses_batch(solver) ? max_dual_rows(k) : 0;
     }
-    /// x: a solution not left in the batch.
-    static Index solution_size(Index k, RowSolver solver) {
-        return solver == RowSolver::implicit_cholesky ? 0 : k;
-    }
-    /// residual: conjugate gradient's, and the explicit dual's y.
+    /// x: a solution not left in the batch (every solver has one: the exact ones for the dual).
+    static Index solution_size(Index k, RowSolver) { return k; }
+    /// residual: conjugate gradient's, and the duals' n-vectors.
     static Index residual_size(Index k, RowSolver solver) {
-        return solver == RowSolver::explicit_ratings || solver == RowSolver::implicit_cg ? k : 0;
+        return solver == RowSolver::implicit_subspace ? 0 : k;
+    }
+    /// Bytes one half-epoch allocates besides the per-thread workspaces, for a fixed side of
+    /// `fixed_rows` rows: the implicit Cholesky solver's whitened fixed rows and factor of G
+    /// (implicit_solver.hpp), when some row is solved by its dual.
+    static std::size_t shared_bytes(Index k, RowSolver solver, Index fixed_rows) {
+        if (solver != RowSolver::implicit_cholesky || fixed_rows == 0) return 0;
+        return static_cast<std::size_t>((fixed_rows + k) * k) * sizeof(Scalar);
     }
     static Index cg_size(Index k, RowSolver solver) {
         return solver == RowSolver::implicit_cg ? k : 0;

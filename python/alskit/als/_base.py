@@ -195,7 +195,13 @@ class ALSBase(IterativeTraining, Component[ALSConfig], Serving, ABC):
         the core, or get the process killed."""
         k = self.config.embedding_size
         factors = (data.n_users + data.n_items) * k * self.dtype.itemsize
-        workspaces = core.workspace_bytes(k, self.dtype, threads=threads, **self._row_solver)
+        workspaces = core.workspace_bytes(
+            k,
+            self.dtype,
+            threads=threads,
+            fixed_rows=max(data.n_users, data.n_items),
+            **self._row_solver,
+        )
         needed = factors + workspaces
         limit = memory_limit()
         if limit is not None and needed > limit[0]:
