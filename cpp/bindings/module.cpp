@@ -516,8 +516,7 @@ PYBIND11_MODULE(alskit_bindings, m) {
     m.def("isa", &core::compiled_isa, "Instruction set this module's kernels were compiled for.");
     m.def("cpu_supports_avx2", &cpu_supports_avx2, "Whether this CPU has AVX2 and FMA.");
     m.def("workspace_bytes", &workspace_bytes_py, arg("k"), arg("dtype"), py::kw_only(),
-          arg("solver"), arg("threads") = 0, arg("block_size") = py::none(),
-          arg("fixed_rows") = 0,
+          arg("solver"), arg("threads") = 0, arg("block_size") = py::none(), arg("fixed_rows") = 0,
           "Bytes of solver workspace a half-epoch or fold-in of embedding size k allocates at "
           "most (solver: 'explicit', 'cholesky', 'cg' or 'subspace', which needs its "
           "block_size; threads=0: all available; fixed_rows: rows of the fixed side, for the "

@@ -305,9 +305,10 @@ def test_implicit_short_rows_solved_by_their_dual(
     core: ModuleType, k: int, dtype: type[np.floating], with_targets: bool
 ) -> None:
     """Short rows go through the n × n dual (Woodbury on the whitened fixed rows): every length
-    up to past the longest dual row (k/2 up to k = 128, then k or a gather chunk), zero weights, and a row with a negative weight (solved as primal),
-    all equal to the dense solve; a row's bits depend neither on the thread count nor on which
-    other rows and fixed rows are in the call (Dask's routed blocks)."""
+    up to past the longest dual row (k/2 up to k = 128, then k or a gather chunk), zero
+    weights, and a row with a negative weight (solved as primal), all equal to the dense solve;
+    a row's bits depend neither on the thread count nor on which other rows and fixed rows are
+    in the call (Dask's routed blocks)."""
     rng = np.random.default_rng(4100 + k)
     ncols = 3 * k + 40
     lengths = np.arange(0, min(k, 131) + 3)
