@@ -4,6 +4,7 @@
 //
 //   bench_half_epoch [--shape small|ml20m|both] [--k 32,64,128] [--repeats 3] [--threads 0]
 //                    [--cg-steps 3] [--subspace 32,64] [--topn | --topn-only | --cg-only]
+//                    [--only implicit-cholesky,implicit-subspace]  (methods named so)
 #include "alskit/csr.hpp"
 #include "alskit/explicit_solver.hpp"
 #include "alskit/gram.hpp"
@@ -171,6 +172,7 @@ struct Args {
     bool topn = false;             // also time top-10 for every user on the CG-trained factors
     bool topn_only = false;        // only CG (to train the factors) and top-N
     bool cg_only = false;          // only the conjugate-gradient epoch
+    std::vector<std::string> only = {};  // time only the methods whose names start so
 };
 
 Args parse(int argc, char** argv) {
@@ -199,6 +201,10 @@ Args parse(int argc, char** argv) {
         } else if (key == "--cg-only") {
             a.topn_only = a.cg_only = true;  // topn_only skips the other solvers
             --i;
+        } else if (key == "--only") {
+            std::stringstream ss(value);
+            std::string item;
+            while (std::getline(ss, item, ',')) a.only.push_back(item);
         } else if (key == "--k") {
             a.ks.clear();
             std::stringstream ss(value);
@@ -338,6 +344,13 @@ void run_shape(const Shape& shape, const Args& args, double peak) {
             (s + 1.0) * (2.0 * rows * kk * kk + 8.0 * nz * kk) + 4.0 * nz * kk + gram_flops;
 
         auto report = [&](const char* method, double flops, auto&& epoch) {
+            const std::string name = method;
+            if (!args.only.empty() &&
+                std::none_of(args.only.begin(), args.only.end(), [&](const std::string& prefix) {
+                    return name.rfind(prefix, 0) == 0;
+                })) {
+                return;
+            }
             epoch();  // warm-up: page faults, workspace allocation
             std::vector<double> times;
             for (int r = 0; r < args.repeats; ++r) {

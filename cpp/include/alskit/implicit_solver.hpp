@@ -50,9 +50,12 @@ void implicit_row_system(RowWorkspace<Scalar>& ws, const CsrView<Scalar, Ptr>& c
     rhs.setZero();
     for (Index start = begin; start < begin + n; start += ws.gather.chunk()) {
         const Index m = std::min(ws.gather.chunk(), begin + n - start);
-        // Row j of the product is sqrt(v_j) q_j, so XᵀX = Σ v_j q_j q_jᵀ. A negative weight
-        // (possible only with use_ratings and negative ratings) goes in a second, subtracted
-        // update rather than being silently dropped.
+        // Row j of the product is sqrt(v_j) q_j, so XᵀX = Σ v_j q_j q_jᵀ, and the right-hand
+        // side Σ b_j q_j is Xᵀ(b_j / sqrt(v_j)): one product over the gathered rows, not an
+        // update of it per entry. An entry of zero weight adds b_j q_j alone; a negative
+        // weight (possible only with use_ratings and negative ratings) goes in a second,
+        // subtracted update rather than being silently dropped.
+        Vector<Scalar>& weights = ws.gather.scratch();
         Index positive = 0;
         bool any_negative = false;
         for (Index j = start; j < start + m; ++j) {
@@ -60,10 +63,16 @@ void implicit_row_system(RowWorkspace<Scalar>& ws, const CsrView<Scalar, Ptr>& c
             const Scalar v = conf.values[j];
             const auto q = right.row(conf.indices[j]);
             const Scalar b = targets != nullptr ? targets[j] : Scalar(1) + v;
-            rhs.noalias() += b * q.transpose();
-            if (v > 0) x.row(positive++) = std::sqrt(v) * q;
-            any_negative = any_negative || v < 0;
+            if (v > 0) {
+                const Scalar root = std::sqrt(v);
+                x.row(positive) = root * q;
+                weights(positive++) = b / root;
+            } else {
+                rhs.noalias() += b * q.transpose();
+                any_negative = any_negative || v < 0;
+            }
         }
+        if (positive > 0) rhs.noalias() += x.topRows(positive).transpose() * weights.head(positive);
         rank_update_lower<Scalar>(system, x.data(), positive, x.cols());
         if (any_negative) {
             Index negative = 0;
