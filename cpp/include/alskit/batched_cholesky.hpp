@@ -155,7 +155,7 @@ class InterleavedCholesky {
         Lane* lj = row(j);
         Lane s = lj[j];
         for (Index p = 0; p < j; ++p) s -= lj[p] * lj[p];
-        Lane d;
+        Lane d = s;  // every lane is set below (initialised so that gcc sees it is)
         for (int l = 0; l < lanes; ++l) {
             max_diagonal_[l] = std::max(max_diagonal_[l], lj[j][l]);
             // std::min would skip a NaN pivot; it must mark the lane unusable instead.
