@@ -220,3 +220,31 @@ def test_bad_targets_are_named(core: ModuleType, which: str) -> None:
         call(bad)
     with pytest.raises(ValueError, match="targets must be C-contiguous"):
         call(np.repeat(b, 2)[::2])
+
+
+@dtype_param
+def test_cholesky_tiny_weight_with_large_target(core: ModuleType, dtype: type[np.floating]) -> None:
+    """A weight near the smallest normal number with a large target: b/√v overflows the dtype
+    although b·q and the solution do not (the right-hand side is Xᵀ(b/√v) over the scaled
+    rows only where that quotient is finite)."""
+    k = 16
+    info = np.finfo(dtype)
+    rng = np.random.default_rng(7100)
+    base = ref.make_csr(rng, 6, 200, long_row=120, value_dtype=dtype, values="weights")
+    v = base.values.astype(dtype)
+    b = (1 + v).astype(dtype)
+    tiny = np.arange(0, len(v), 5)
+    v[tiny] = info.tiny
+    # b/√v = 10·max overflows; b itself (about max·1e-19 in float32) is far from max
+    b[tiny] = info.max * np.sqrt(info.tiny) * 10
+    csr = ref.Csr(base.indptr, base.indices, v, 200)
+    right = ref.make_factors(rng, 200, k, dtype)
+    g = ref.gram(right, REG)
+    gram = ((g + g.T) / 2).astype(dtype)
+    want = ref.implicit_half_epoch(csr, right, gram, b)
+    assert np.all(np.isfinite(want))
+    left = ref.make_factors(rng, csr.nrows, k, dtype)
+    core.implicit_half_epoch(
+        csr.indptr, csr.indices, csr.values, left, right, gram, targets=b, solver="cholesky"
+    )
+    assert ref.relative_error(left, want) <= tolerance(dtype)

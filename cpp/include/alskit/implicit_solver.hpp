@@ -52,9 +52,10 @@ void implicit_row_system(RowWorkspace<Scalar>& ws, const CsrView<Scalar, Ptr>& c
         const Index m = std::min(ws.gather.chunk(), begin + n - start);
         // Row j of the product is sqrt(v_j) q_j, so XᵀX = Σ v_j q_j q_jᵀ, and the right-hand
         // side Σ b_j q_j is Xᵀ(b_j / sqrt(v_j)): one product over the gathered rows, not an
-        // update of it per entry. An entry of zero weight adds b_j q_j alone; a negative
-        // weight (possible only with use_ratings and negative ratings) goes in a second,
-        // subtracted update rather than being silently dropped.
+        // update of it per entry. An entry of zero weight (or one whose b_j / sqrt(v_j) would
+        // overflow) adds b_j q_j alone; a negative weight (possible only with use_ratings and
+        // negative ratings) goes in a second, subtracted update rather than being silently
+        // dropped.
         Vector<Scalar>& weights = ws.gather.scratch();
         Index positive = 0;
         bool any_negative = false;
@@ -66,7 +67,12 @@ void implicit_row_system(RowWorkspace<Scalar>& ws, const CsrView<Scalar, Ptr>& c
             if (v > 0) {
                 const Scalar root = std::sqrt(v);
                 x.row(positive) = root * q;
-                weights(positive++) = b / root;
+                Scalar weight = b / root;
+                if (!std::isfinite(weight)) {  // b/√v overflowed (v tiny): add b_j q_j as is
+                    rhs.noalias() += b * q.transpose();
+                    weight = 0;
+                }
+                weights(positive++) = weight;
             } else {
                 rhs.noalias() += b * q.transpose();
                 any_negative = any_negative || v < 0;
