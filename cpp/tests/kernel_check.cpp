@@ -5,6 +5,7 @@
 #include "alskit/csr.hpp"
 #include "alskit/fold_in.hpp"
 #include "alskit/gram.hpp"
+#include "alskit/normal_product.hpp"
 #include "alskit/rank_update.hpp"
 #include "alskit/scoring.hpp"
 
@@ -169,6 +170,54 @@ void check_rank_update(std::mt19937& rng) {
     }
 }
 
+/// The one-pass product y + Σ_j f_j(x_jᵀd)·x_j against the same formula in double precision,
+/// for k below, at and past a packet and a group of rows, m not a multiple of the group,
+/// strides wider than k and X held in a buffer of exactly m rows (the sanitizer build sees
+/// any overread); f_j is an affine map of the dot product, as conjugate gradient's.
+template <class Scalar>
+void check_normal_product(std::mt19937& rng) {
+    const double tolerance = std::is_same<Scalar, float>::value ? 1e-5 : 1e-13;
+    std::normal_distribution<double> normal(0.0, 1.0);
+    for (Index k : {1, 3, 4, 8, 13, 16, 31, 50, 64, 128, 200}) {
+        for (Index m : {0, 1, 3, 4, 5, 9, 300}) {
+            for (Index extra : {0, 3}) {
+                const Index stride = k + extra;
+                std::vector<Scalar> x(static_cast<std::size_t>(m * stride));
+                for (auto& v : x) v = static_cast<Scalar>(normal(rng));
+                Vector<Scalar> d(k), y(k), v(m + 1), b(m + 1);
+                for (Index c = 0; c < k; ++c) d(c) = static_cast<Scalar>(normal(rng));
+                for (Index c = 0; c < k; ++c) y(c) = static_cast<Scalar>(normal(rng));
+                for (Index j = 0; j <= m; ++j) v(j) = static_cast<Scalar>(normal(rng));
+                for (Index j = 0; j <= m; ++j) b(j) = static_cast<Scalar>(normal(rng));
+                // want, and the size of the terms each entry sums (the rounding's scale)
+                Eigen::VectorXd want = y.template cast<double>();
+                Eigen::VectorXd size = want.cwiseAbs().array() + 1.0;
+                for (Index j = 0; j < m; ++j) {
+                    const auto xj = [&](Index c) {
+                        return static_cast<double>(x[static_cast<std::size_t>(j * stride + c)]);
+                    };
+                    double t = 0, t_size = 0;
+                    for (Index c = 0; c < k; ++c) t += xj(c) * static_cast<double>(d(c));
+                    for (Index c = 0; c < k; ++c)
+                        t_size += std::abs(xj(c) * static_cast<double>(d(c)));
+                    const double vj = static_cast<double>(v(j));
+                    const double w = static_cast<double>(b(j)) - vj * t;
+                    const double w_size =
+                        std::abs(static_cast<double>(b(j))) + std::abs(vj) * t_size;
+                    for (Index c = 0; c < k; ++c) want(c) += w * xj(c);
+                    for (Index c = 0; c < k; ++c) size(c) += w_size * std::abs(xj(c));
+                }
+                normal_product(x.data(), m, k, stride, d.data(), y.data(),
+                               [&](Index j, Scalar t) { return b(j) - v(j) * t; });
+                const double worst =
+                    ((y.template cast<double>() - want).cwiseAbs().array() / size.array())
+                        .maxCoeff();
+                check(worst <= tolerance, "normal product: y + Σ f_j(x_jᵀd) x_j");
+            }
+        }
+    }
+}
+
 }  // namespace
 
 /// The size a memory check is given (RowWorkspace::bytes) is what a workspace really holds,
@@ -211,6 +260,8 @@ int main() {
     std::mt19937 rng(7);
     check_rank_update<float>(rng);
     check_rank_update<double>(rng);
+    check_normal_product<float>(rng);
+    check_normal_product<double>(rng);
     const Index k = 64;  // ≥ 48: Eigen's blocked kernels (the SIGFPE regression) are used
     Problem p = random_problem(200, 150, rng);
     Matrix<float> left = Matrix<float>::Random(p.rows, k);

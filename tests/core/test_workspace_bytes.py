@@ -30,7 +30,7 @@ def dense_workspace(k: int, itemsize: int, solver: str, block: int = 0) -> int:
         dual = (k - 1) // 2 if batched else min(k - 1, chunk)
         total += dual**2 * itemsize + 2 * k * itemsize
     if solver == "cg":
-        total += 4 * k * itemsize  # x, residual, direction, product
+        total += 5 * k * itemsize  # x, residual, direction, product, a chunk's partial
     if solver == "subspace":
         b = min(block, k)
         for size in (b, k % b):  # the full blocks' and the remainder's: system, rhs, step, LLT

@@ -80,7 +80,8 @@ struct RowWorkspace {
           x(solution_size(k, solver)),
           residual(residual_size(k, solver)),
           direction(cg_size(k, solver)),
-          product(cg_size(k, solver)) {
+          product(cg_size(k, solver)),
+          partial(cg_size(k, solver)) {
         if (uses_batch(solver)) batch.emplace(k);
         if (solver == RowSolver::implicit_subspace) subspace.emplace(k, block, gather.capacity());
     }
@@ -91,6 +92,7 @@ struct RowWorkspace {
     SquareMatrix<Scalar> dual;  // the n × n dual system of a short row (see solved_by_dual)
     Vector<Scalar> x;
     Vector<Scalar> residual, direction, product;  // conjugate gradient (residual: dual too)
+    Vector<Scalar> partial;  // conjugate gradient: one chunk's share of a product
 
     /// A row of n observations is solved through its n × n dual system (explicit_solver.hpp,
     /// implicit_solver.hpp), n²k + n³/3 work instead of nk² + k³/3, when n is at most this
@@ -155,7 +157,7 @@ struct RowWorkspace {
                     ? SubspaceWorkspace<Scalar>::bytes(k, block, gather_rows(k, solver, longest))
                     : 0) +
                vector(d * d) + vector(solution_size(k, solver)) + vector(residual_size(k, solver)) +
-               2 * vector(cg_size(k, solver));
+               3 * vector(cg_size(k, solver));
     }
     /// Bytes this workspace holds, read from its buffers (checks bytes()).
     std::size_t allocated_bytes() const {
@@ -164,7 +166,7 @@ struct RowWorkspace {
         };
         return gather.allocated_bytes() + (batch ? batch->allocated_bytes() : 0) +
                (subspace ? subspace->allocated_bytes() : 0) + held(dual) + held(x) +
-               held(residual) + held(direction) + held(product);
+               held(residual) + held(direction) + held(product) + held(partial);
     }
 };
 

@@ -20,6 +20,7 @@
 #pragma once
 
 #include "alskit/half_epoch.hpp"
+#include "alskit/normal_product.hpp"
 #include "alskit/rank_update.hpp"
 
 #include <cmath>
@@ -183,7 +184,8 @@ bool implicit_row_dual(RowWorkspace<Scalar>& ws, const CsrView<Scalar, Ptr>& con
 
 /// Turns the predictions t = Q_I x of a chunk into the residual weights b − v ∘ t, with
 /// b = 1 + v unless `targets` (the chunk's b) are given: the same expression either way, so
-/// explicit targets 1 + v give the same bits. Shared by conjugate gradient and subspace.
+/// explicit targets 1 + v give the same bits (conjugate gradient takes the same expression
+/// per entry, in normal_product's weights).
 template <class T, class Scalar>
 void residual_weights(T&& t, const ConstVectorMap<Scalar>& v, const Scalar* targets) {
     if (targets != nullptr) {
@@ -198,7 +200,8 @@ void residual_weights(T&& t, const ConstVectorMap<Scalar>& v, const Scalar* targ
 /// A row's factor rows are gathered once into the workspace and every step reads that
 /// contiguous copy (memory traffic, not arithmetic, bounds this solver). Of a row longer than
 /// the buffer, the first entries stay resident and the rest pass through its last chunk at
-/// every step. The initial residual b − A·x is one pass: Q_Iᵀ(b − v ∘ (Q_I x)) − G·x.
+/// every step. The initial residual b − A·x = Q_Iᵀ(b − v ∘ (Q_I x)) − G·x and each step's A·d
+/// are one pass over the rows apiece (normal_product.hpp).
 template <class Scalar, class Ptr, class Start>
 void implicit_row_cg(RowWorkspace<Scalar>& ws, const CsrView<Scalar, Ptr>& conf,
                      ConstMatrixMap<Scalar> right, ConstSquareMap<Scalar> gram,
@@ -210,37 +213,46 @@ void implicit_row_cg(RowWorkspace<Scalar>& ws, const CsrView<Scalar, Ptr>& conf,
     // A multiple of chunk, so no chunk below straddles the resident part and the streamed one.
     const Index resident = n <= capacity ? n : capacity - chunk;
     Matrix<Scalar>& rows = ws.gather.rows();
-    Vector<Scalar>& t = ws.gather.scratch();
+    const Index k = right.cols();
     ws.gather.gather(right, conf.indices, begin, resident);
 
-    // Calls f(block, s, m) on the gathered rows of entries [s, s + m), chunk by chunk.
-    auto for_each_chunk = [&](auto&& f) {
+    // Adds to `out` the product of the gathered rows with `d`, each row weighted by
+    // weight(v, b, j, t) (v, b: the chunk's weights and targets), chunk by chunk. Each chunk's
+    // share is summed on its own before it is added: sums of a chunk's length, not of the
+    // row's (a row may have millions of entries), keep the rounding small.
+    auto add_product = [&](const Vector<Scalar>& d, Vector<Scalar>& out, auto&& weight) {
         for (Index s = 0; s < n; s += chunk) {
             const Index m = std::min(chunk, n - s);
             const Index at = s < resident ? s : resident;
             if (s >= resident) ws.gather.gather(right, conf.indices, begin + s, m, at);
-            f(rows.middleRows(at, m), s, m);
+            const Scalar* v = conf.values + begin + s;
+            const Scalar* b = targets == nullptr ? nullptr : targets + begin + s;
+            ws.partial.setZero();
+            normal_product(rows.row(at).data(), m, k, k, d.data(), ws.partial.data(),
+                           [&](Index j, Scalar t) { return weight(v, b, j, t); });
+            out += ws.partial;
         }
     };
 
     ws.x = start.transpose();
     ws.residual.noalias() = -(gram * ws.x);
-    for_each_chunk([&](const auto& block, Index s, Index m) {
-        const ConstVectorMap<Scalar> v(conf.values + begin + s, m);
-        t.head(m).noalias() = block * ws.x;
-        residual_weights(t.head(m), v, targets == nullptr ? nullptr : targets + begin + s);
-        ws.residual.noalias() += block.transpose() * t.head(m);
-    });
+    // b − v ∘ (Q_I x) entry by entry, b = 1 + v unless given (as residual_weights)
+    if (targets != nullptr) {
+        add_product(ws.x, ws.residual, [](const Scalar* v, const Scalar* b, Index j, Scalar t) {
+            return b[j] - v[j] * t;
+        });
+    } else {
+        add_product(ws.x, ws.residual, [](const Scalar* v, const Scalar*, Index j, Scalar t) {
+            return (v[j] + Scalar(1)) - v[j] * t;
+        });
+    }
     ws.direction = ws.residual;
     Scalar rs_old = ws.residual.squaredNorm();
     for (int it = 0; it < steps; ++it) {
         if (!(rs_old > Scalar(1e-20))) break;        // converged (also stops on NaN)
         ws.product.noalias() = gram * ws.direction;  // A·d
-        for_each_chunk([&](const auto& block, Index s, Index m) {
-            t.head(m).noalias() = block * ws.direction;
-            t.head(m).array() *= ConstVectorMap<Scalar>(conf.values + begin + s, m).array();
-            ws.product.noalias() += block.transpose() * t.head(m);
-        });
+        add_product(ws.direction, ws.product,
+                    [](const Scalar* v, const Scalar*, Index j, Scalar t) { return v[j] * t; });
         const Scalar curvature = ws.direction.dot(ws.product);
         if (!(curvature > 0)) break;  // A is SPD; a non-positive value is rounding: stop here
         const Scalar alpha = rs_old / curvature;

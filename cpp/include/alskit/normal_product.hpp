@@ -1,0 +1,95 @@
+// The matrix-free product with an implicit row's normal equations, one pass over its rows:
+//     y ← y + Σ_{j<m} f_j(x_jᵀ d) · x_j      (X: m × k row-major, rows x_j; f_j a scalar map)
+// Conjugate gradient applies A·d = G·d + Q_Iᵀ(v ∘ (Q_I d)) with f_j(t) = v_j t, and forms its
+// first residual b − A·x with f_j(t) = b_j − v_j t. As two matrix-vector products (X·d, then
+// Xᵀw) it reads X twice; here each group of rows is read from memory once: their dot products
+// with d, then, while they are still in L1, their weighted sum into y. The gathered rows of a
+// long row outgrow the L2 cache, so the passes over them set the solver's time. Every sum is
+// taken in an order fixed by m and k alone: the result never depends on the thread or the
+// call site.
+#pragma once
+
+#include "alskit/types.hpp"
+
+#include <Eigen/Core>
+
+namespace alskit {
+
+namespace detail {
+
+template <class Scalar>
+struct NormalProduct {
+    using Packet = typename Eigen::internal::packet_traits<Scalar>::type;
+    static constexpr Index lanes = Eigen::internal::unpacket_traits<Packet>::size;
+    /// Rows per group: their dot products share each packet of d, their updates each packet of
+    /// y; with two accumulators per row, eight independent multiply-add chains.
+    static constexpr int group = 4;
+};
+
+/// Σ_c x[c]·d[c] over [0, k), packets over [0, kv) (kv a multiple of lanes) with two
+/// accumulators, then the remaining columns in order.
+template <class Scalar>
+inline Scalar row_dot(const Scalar* x, const Scalar* d, Index k, Index kv) {
+    using T = NormalProduct<Scalar>;
+    using Packet = typename T::Packet;
+    namespace ei = Eigen::internal;
+    Packet even = ei::pset1<Packet>(Scalar(0));
+    Packet odd = even;
+    Index c = 0;
+    for (; c + 2 * T::lanes <= kv; c += 2 * T::lanes) {
+        even = ei::pmadd(ei::ploadu<Packet>(x + c), ei::ploadu<Packet>(d + c), even);
+        odd = ei::pmadd(ei::ploadu<Packet>(x + c + T::lanes), ei::ploadu<Packet>(d + c + T::lanes),
+                        odd);
+    }
+    if (c < kv) even = ei::pmadd(ei::ploadu<Packet>(x + c), ei::ploadu<Packet>(d + c), even);
+    Scalar t = ei::predux(ei::padd(even, odd));
+    for (c = kv; c < k; ++c) t += x[c] * d[c];
+    return t;
+}
+
+}  // namespace detail
+
+/// y[0, k) += Σ_{j<m} weight(j, x_jᵀ d) · x_j with x_j = x[j·stride, j·stride + k) and d, y of
+/// length k. `weight(j, t)` returns f_j(t).
+template <class Scalar, class Weight>
+void normal_product(const Scalar* x, Index m, Index k, Index stride, const Scalar* d, Scalar* y,
+                    Weight&& weight) {
+    using T = detail::NormalProduct<Scalar>;
+    using Packet = typename T::Packet;
+    namespace ei = Eigen::internal;
+    const Index kv = k - k % T::lanes;
+    Index j = 0;
+    for (; j + T::group <= m; j += T::group) {
+        const Scalar* r[T::group];
+        Packet w[T::group];
+        Scalar ws[T::group];
+        for (int g = 0; g < T::group; ++g) {
+            r[g] = x + (j + g) * stride;
+            ws[g] = weight(j + g, detail::row_dot(r[g], d, k, kv));
+            w[g] = ei::pset1<Packet>(ws[g]);
+        }
+        for (Index c = 0; c < kv; c += T::lanes) {
+            Packet acc = ei::ploadu<Packet>(y + c);
+            for (int g = 0; g < T::group; ++g)
+                acc = ei::pmadd(ei::ploadu<Packet>(r[g] + c), w[g], acc);
+            ei::pstoreu(y + c, acc);
+        }
+        for (Index c = kv; c < k; ++c) {
+            Scalar acc = y[c];
+            for (int g = 0; g < T::group; ++g) acc += ws[g] * r[g][c];
+            y[c] = acc;
+        }
+    }
+    for (; j < m; ++j) {
+        const Scalar* row = x + j * stride;
+        const Scalar s = weight(j, detail::row_dot(row, d, k, kv));
+        const Packet w = ei::pset1<Packet>(s);
+        for (Index c = 0; c < kv; c += T::lanes) {
+            ei::pstoreu(y + c,
+                        ei::pmadd(ei::ploadu<Packet>(row + c), w, ei::ploadu<Packet>(y + c)));
+        }
+        for (Index c = kv; c < k; ++c) y[c] += s * row[c];
+    }
+}
+
+}  // namespace alskit
