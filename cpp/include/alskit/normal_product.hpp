@@ -21,30 +21,39 @@ template <class Scalar>
 struct NormalProduct {
     using Packet = typename Eigen::internal::packet_traits<Scalar>::type;
     static constexpr Index lanes = Eigen::internal::unpacket_traits<Packet>::size;
-    /// Rows per group: their dot products share each packet of d, their updates each packet of
-    /// y; with two accumulators per row, eight independent multiply-add chains.
+    /// Rows per group: their dot products share each load of d, their updates each load and
+    /// store of y.
     static constexpr int group = 4;
 };
 
-/// Σ_c x[c]·d[c] over [0, k), packets over [0, kv) (kv a multiple of lanes) with two
-/// accumulators, then the remaining columns in order.
-template <class Scalar>
-inline Scalar row_dot(const Scalar* x, const Scalar* d, Index k, Index kv) {
+/// t[g] = Σ_c x_g[c]·d[c] over [0, k) for the rows x_g of a group: packets over [0, kv) (kv a
+/// multiple of lanes), two accumulators per row, each packet of d loaded once for the group;
+/// then the remaining columns in order. A row's sum does not depend on the others'.
+template <class Scalar, int G>
+inline void group_dot(const Scalar* const (&x)[G], const Scalar* d, Index k, Index kv,
+                      Scalar (&t)[G]) {
     using T = NormalProduct<Scalar>;
     using Packet = typename T::Packet;
     namespace ei = Eigen::internal;
-    Packet even = ei::pset1<Packet>(Scalar(0));
-    Packet odd = even;
+    Packet even[G], odd[G];
+    for (int g = 0; g < G; ++g) even[g] = odd[g] = ei::pset1<Packet>(Scalar(0));
     Index c = 0;
     for (; c + 2 * T::lanes <= kv; c += 2 * T::lanes) {
-        even = ei::pmadd(ei::ploadu<Packet>(x + c), ei::ploadu<Packet>(d + c), even);
-        odd = ei::pmadd(ei::ploadu<Packet>(x + c + T::lanes), ei::ploadu<Packet>(d + c + T::lanes),
-                        odd);
+        const Packet d0 = ei::ploadu<Packet>(d + c);
+        const Packet d1 = ei::ploadu<Packet>(d + c + T::lanes);
+        for (int g = 0; g < G; ++g) {
+            even[g] = ei::pmadd(ei::ploadu<Packet>(x[g] + c), d0, even[g]);
+            odd[g] = ei::pmadd(ei::ploadu<Packet>(x[g] + c + T::lanes), d1, odd[g]);
+        }
     }
-    if (c < kv) even = ei::pmadd(ei::ploadu<Packet>(x + c), ei::ploadu<Packet>(d + c), even);
-    Scalar t = ei::predux(ei::padd(even, odd));
-    for (c = kv; c < k; ++c) t += x[c] * d[c];
-    return t;
+    if (c < kv) {
+        const Packet d0 = ei::ploadu<Packet>(d + c);
+        for (int g = 0; g < G; ++g) even[g] = ei::pmadd(ei::ploadu<Packet>(x[g] + c), d0, even[g]);
+    }
+    for (int g = 0; g < G; ++g) {
+        t[g] = ei::predux(ei::padd(even[g], odd[g]));
+        for (c = kv; c < k; ++c) t[g] += x[g][c] * d[c];
+    }
 }
 
 }  // namespace detail
@@ -61,11 +70,12 @@ void normal_product(const Scalar* x, Index m, Index k, Index stride, const Scala
     Index j = 0;
     for (; j + T::group <= m; j += T::group) {
         const Scalar* r[T::group];
-        Packet w[T::group];
         Scalar ws[T::group];
+        Packet w[T::group];
+        for (int g = 0; g < T::group; ++g) r[g] = x + (j + g) * stride;
+        detail::group_dot(r, d, k, kv, ws);
         for (int g = 0; g < T::group; ++g) {
-            r[g] = x + (j + g) * stride;
-            ws[g] = weight(j + g, detail::row_dot(r[g], d, k, kv));
+            ws[g] = weight(j + g, ws[g]);
             w[g] = ei::pset1<Packet>(ws[g]);
         }
         for (Index c = 0; c < kv; c += T::lanes) {
@@ -81,14 +91,16 @@ void normal_product(const Scalar* x, Index m, Index k, Index stride, const Scala
         }
     }
     for (; j < m; ++j) {
-        const Scalar* row = x + j * stride;
-        const Scalar s = weight(j, detail::row_dot(row, d, k, kv));
+        const Scalar* row[1] = {x + j * stride};
+        Scalar t[1];
+        detail::group_dot(row, d, k, kv, t);
+        const Scalar s = weight(j, t[0]);
         const Packet w = ei::pset1<Packet>(s);
         for (Index c = 0; c < kv; c += T::lanes) {
             ei::pstoreu(y + c,
-                        ei::pmadd(ei::ploadu<Packet>(row + c), w, ei::ploadu<Packet>(y + c)));
+                        ei::pmadd(ei::ploadu<Packet>(row[0] + c), w, ei::ploadu<Packet>(y + c)));
         }
-        for (Index c = kv; c < k; ++c) y[c] += s * row[c];
+        for (Index c = kv; c < k; ++c) y[c] += s * row[0][c];
     }
 }
 
