@@ -5,8 +5,7 @@
 // Xᵀw) it reads X twice; here each group of rows is read from memory once: their dot products
 // with d, then, while they are still in L1, their weighted sum into y. The gathered rows of a
 // long row outgrow the L2 cache, so the passes over them set the solver's time. Every sum is
-// taken in an order fixed by m and k alone: the result never depends on the thread or the
-// call site.
+// taken in an order fixed by m and k alone: the result never depends on the thread count.
 #pragma once
 
 #include "alskit/types.hpp"
