@@ -18,8 +18,8 @@ namespace detail {
 
 template <class Scalar>
 struct NormalProduct {
-    using Packet = typename Eigen::internal::packet_traits<Scalar>::type;
-    static constexpr Index lanes = Eigen::internal::unpacket_traits<Packet>::size;
+    using Packet = detail::Packet<Scalar>;
+    static constexpr Index lanes = packet_lanes<Scalar>;
     /// Rows per group: their dot products share each load of d, their updates each load and
     /// store of y.
     static constexpr int group = 4;

@@ -27,8 +27,8 @@ namespace detail {
 
 template <class Scalar>
 struct RankUpdateTile {
-    using Packet = typename Eigen::internal::packet_traits<Scalar>::type;
-    static constexpr int lanes = Eigen::internal::unpacket_traits<Packet>::size;
+    using Packet = detail::Packet<Scalar>;
+    static constexpr int lanes = packet_lanes<Scalar>;
     static constexpr int packets = 2;  // per column of the tile
     static constexpr int width = 6;    // columns: 12 accumulators + 2 row packets + 1 broadcast
     static constexpr Index strip = packets * lanes;

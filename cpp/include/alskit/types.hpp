@@ -25,6 +25,15 @@ using ConstVectorMap = Eigen::Map<const Vector<Scalar>>;
 template <class Scalar>
 using SquareMatrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
 
+namespace detail {
+/// Eigen's SIMD packet of Scalar on this build and its lane count: the unit of the
+/// hand-written kernels (rank_update.hpp, normal_product.hpp).
+template <class Scalar>
+using Packet = typename Eigen::internal::packet_traits<Scalar>::type;
+template <class Scalar>
+constexpr int packet_lanes = Eigen::internal::unpacket_traits<Packet<Scalar>>::size;
+}  // namespace detail
+
 /// Compressed sparse rows over caller-owned buffers (numpy arrays, in the module).
 ///
 /// Row r's entries are [indptr[r], indptr[r+1]) of `indices`/`values`. indptr[0] need not be
