@@ -5,7 +5,9 @@
 //
 //   bench_half_epoch [--shape small|ml20m|both] [--k 32,64,128] [--repeats 3] [--threads 0]
 //                    [--cg-steps 3] [--subspace 32,64] [--topn | --topn-only | --cg-only]
+//                    [--cholesky-only]  (the k × k solves alone, batched against Eigen's LLT)
 //                    [--only implicit-cholesky,implicit-subspace]  (methods named so)
+#include "alskit/batched_cholesky.hpp"
 #include "alskit/csr.hpp"
 #include "alskit/explicit_solver.hpp"
 #include "alskit/gram.hpp"
@@ -183,6 +185,7 @@ struct Args {
     bool topn = false;             // also time top-10 for every user on the CG-trained factors
     bool topn_only = false;        // only CG (to train the factors) and top-N
     bool cg_only = false;          // only the conjugate-gradient epoch
+    bool cholesky_only = false;    // only the k × k solves, one thread
     std::vector<std::string> only = {};  // time only the methods whose names start so
 };
 
@@ -212,6 +215,9 @@ Args parse(int argc, char** argv) {
         } else if (key == "--cg-only") {
             a.topn_only = a.cg_only = true;  // topn_only skips the other solvers
             --i;
+        } else if (key == "--cholesky-only") {
+            a.cholesky_only = true;
+            --i;
         } else if (key == "--only") {
             std::stringstream ss(value);
             std::string item;
@@ -228,6 +234,58 @@ Args parse(int argc, char** argv) {
         ++i;
     }
     return a;
+}
+
+/// The k × k solve of the Cholesky paths alone, one thread: a SIMD vector of random SPD
+/// systems (XᵀX + I, X 2k × k) factored and solved together by the interleaved Cholesky, against
+/// Eigen's LLT solving them one by one. Median of 5 rounds, each of at least ~0.1 s.
+void cholesky_split(const std::vector<int>& ks) {
+    using Batch = InterleavedCholesky<float>;
+    constexpr int lanes = Batch::lanes;
+    std::printf("k x k solves, float32, one thread (interleaved batched up to k = %ld):\n",
+                static_cast<long>(Batch::max_size));
+    std::printf("%6s %14s %10s %14s %10s %8s\n", "k", "batched_us", "GFLOP/s", "eigen_llt_us",
+                "GFLOP/s", "ratio");
+    std::mt19937 rng(3);
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    for (const int k : ks) {
+        std::vector<SquareMatrix<float>> systems;
+        std::vector<Vector<float>> rhs;
+        const float* a[lanes];
+        const float* b[lanes];
+        for (int l = 0; l < lanes; ++l) {
+            Matrix<float> x(2 * k, k);
+            for (Index i = 0; i < x.size(); ++i) x.data()[i] = normal(rng);
+            systems.emplace_back(x.transpose() * x + SquareMatrix<float>::Identity(k, k));
+            rhs.emplace_back(Vector<float>::NullaryExpr(k, [&] { return normal(rng); }));
+        }
+        for (int l = 0; l < lanes; ++l) {
+            a[l] = systems[static_cast<std::size_t>(l)].data();
+            b[l] = rhs[static_cast<std::size_t>(l)].data();
+        }
+        Batch batch(k);
+        Eigen::LLT<SquareMatrix<float>, Eigen::Lower> llt(k);
+        Vector<float> x(k);
+        const int reps = std::max(1, static_cast<int>(3e7 / (double(k) * k * k)));
+        std::vector<double> batched, eigen;
+        for (int round = 0; round < 5; ++round) {
+            auto t0 = Clock::now();
+            for (int r = 0; r < reps; ++r) batch.solve(a, b, lanes);
+            batched.push_back(seconds_since(t0) / (reps * lanes));
+            t0 = Clock::now();
+            for (int r = 0; r < reps; ++r) {
+                for (int l = 0; l < lanes; ++l) {
+                    llt.compute(systems[static_cast<std::size_t>(l)]);
+                    x.noalias() = llt.solve(rhs[static_cast<std::size_t>(l)]);
+                }
+            }
+            eigen.push_back(seconds_since(t0) / (reps * lanes));
+        }
+        const double flops = double(k) * k * k / 3 + 2.0 * k * k;
+        const double tb = median(batched), te = median(eigen);
+        std::printf("%6d %14.2f %10.1f %14.2f %10.1f %7.2fx\n", k, tb * 1e6, flops / tb / 1e9,
+                    te * 1e6, flops / te / 1e9, te / tb);
+    }
 }
 
 /// Top-10 for every user with their training items excluded, split into its parts: the score
@@ -428,6 +486,10 @@ void run_shape(const Shape& shape, const Args& args, PeakMeter& meter) {
 
 int main(int argc, char** argv) {
     const Args args = parse(argc, argv);
+    if (args.cholesky_only) {
+        cholesky_split(args.ks);
+        return 0;
+    }
     const int threads = resolve_threads(args.threads, 1 << 20);
     PeakMeter meter(args.threads);
     std::printf(

@@ -269,7 +269,7 @@ int main() {
     MatrixMap<float> l(left.data(), left.rows(), k);
     ConstMatrixMap<float> r(right.data(), right.rows(), k);
 
-    for (Index size : {1, 5, 64, 128}) {
+    for (Index size : {1, 2, 3, 5, 7, 64, 128, 130, 257}) {  // every tile remainder
         check_interleaved_cholesky<float>(size, rng);
         check_interleaved_cholesky<double>(size, rng);
     }

@@ -118,3 +118,34 @@ def test_transpose_threads(core: ModuleType, dtype: type[np.floating]) -> None:
     # ...and equal to the serial reference.
     want = ref.transpose(csr)
     assert all(np.array_equal(g, w) for g, w in zip(outs[0], want, strict=True))
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+def test_large_k_batched_solves_threads(core: ModuleType, dtype: type[np.floating]) -> None:
+    """k = 257: rows long enough for the primal systems, which are solved a SIMD vector at a
+    time (interleaved Cholesky, batched up to k = 512); a thread's batches hold different rows
+    for each thread count, and every row's bits stay the same."""
+    k = 257
+    rng = np.random.default_rng(257)
+    nrows, ncols = 240, 700
+    lengths = rng.integers(k // 2, 2 * k, size=nrows)
+    lengths[:3] = 0
+    csr = ref.make_csr(rng, nrows, ncols, lengths=lengths, value_dtype=dtype, values="weights")
+    right = ref.make_factors(rng, ncols, k, dtype)
+    left0 = ref.make_factors(rng, nrows, k, dtype)
+    gram = core.gram(right, 0.1, threads=1)
+    explicit, implicit = [], []
+    for threads in THREADS:
+        left = left0.copy()
+        d = core.explicit_half_epoch(
+            csr.indptr, csr.indices, csr.values, left, right, 0.1, threads=threads
+        )
+        explicit.append((left, d))
+        left = left0.copy()
+        d = core.implicit_half_epoch(
+            csr.indptr, csr.indices, csr.values, left, right, gram, threads=threads
+        )
+        implicit.append((left, d))
+    for results in (explicit, implicit):
+        assert not np.array_equal(results[0][0], left0)
+        assert_same(results)

@@ -19,8 +19,9 @@ import pytest
 import alskit
 import reference as ref
 
-# Up to 128 the k × k systems are solved a SIMD vector of rows at a time; 130 goes one by one.
-KS = (1, 2, 7, 16, 64, 128, 130)
+# Up to 512 the k × k systems are solved a SIMD vector of rows at a time (interleaved, in
+# tiles of 4 columns × 3 rows: 130 and 257 leave remainders of both); 520 goes one by one.
+KS = (1, 2, 7, 16, 64, 128, 130, 257, 520)
 DTYPES = (np.float32, np.float64)
 PTR_DTYPES = (np.int32, np.int64)
 REG = 0.1
@@ -305,7 +306,7 @@ def test_implicit_short_rows_solved_by_their_dual(
     core: ModuleType, k: int, dtype: type[np.floating], with_targets: bool
 ) -> None:
     """Short rows go through the n × n dual (Woodbury on the whitened fixed rows): every length
-    up to past the longest dual row (k/2 up to k = 128, then k or a gather chunk), zero
+    up to past the longest dual row (k/2 up to k = 512, then k or a gather chunk), zero
     weights, and a row with a negative weight (solved as primal), all equal to the dense solve;
     a row's bits depend neither on the thread count nor on which other rows and fixed rows are
     in the call (Dask's routed blocks)."""
@@ -664,7 +665,7 @@ def test_reg_zero_underdetermined_is_min_norm(
     """reg = 0 and fewer observations than factors: a singular system; the answer is the
     minimum-norm least-squares solution, pinv(Q_I)·r."""
     rng = np.random.default_rng(5000 + k)
-    ncols = 200
+    ncols = max(200, k + 8)  # room for every row length below k
     lengths = rng.integers(1, k, size=12)  # 1 ≤ n < k
     lengths[0] = 0
     csr = ref.make_csr(rng, 12, ncols, lengths=lengths, indptr_dtype=ptr, value_dtype=dtype)

@@ -10,7 +10,7 @@ from types import ModuleType
 import numpy as np
 import pytest
 
-KS = [1, 7, 50, 128, 129, 300]
+KS = [1, 7, 50, 128, 129, 300, 512, 513]
 
 
 def dense_workspace(k: int, itemsize: int, solver: str, block: int = 0) -> int:
@@ -22,11 +22,11 @@ def dense_workspace(k: int, itemsize: int, solver: str, block: int = 0) -> int:
     gathered = 64 * chunk if iterative else chunk
     total = (gathered * k + chunk) * itemsize
     if not iterative:  # the queue of k × k systems for the (batched) Cholesky
-        slots = 32 // itemsize if k <= 128 else 1
+        slots = 32 // itemsize if k <= 512 else 1
         total += slots * ((k * k + k) * itemsize + 8) + k * itemsize
         total += ((k + 1) * (k + 2) // 2 + k) * 32 if slots > 1 else k * k * itemsize
     if solver in ("explicit", "cholesky"):  # a short row's dual system, x, residual
-        batched = k <= 128
+        batched = k <= 512
         dual = (k - 1) // 2 if batched else min(k - 1, chunk)
         total += dual**2 * itemsize + 2 * k * itemsize
     if solver == "cg":

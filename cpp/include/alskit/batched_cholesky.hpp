@@ -1,14 +1,19 @@
-// Cholesky solves of several small SPD systems at once, one system per SIMD lane.
+// Cholesky solves of several SPD systems at once, one system per SIMD lane:
+//     A = L Lᵀ,  L[i][j] = (A[i][j] − Σ_{p<j} L[i][p] L[j][p]) / L[j][j],
+//     L[j][j] = √(A[j][j] − Σ_{p<j} L[j][p]²),  then L z = b and Lᵀ x = z.
 //
-// Factoring one k × k system (k ≤ 128) is latency bound: every column waits on the previous
-// one and a single system is too small to keep the vector units busy, so Eigen's LLT reaches a
-// few GFLOP/s there. Interleaving `lanes` independent systems element by element turns each
-// scalar operation of the textbook algorithm into one vector operation over all of them:
-// 3–4× faster per system at k = 32–128.
+// Factoring one k × k system is latency bound at small k (every column waits on the previous
+// one, and one system is too small to keep the vector units busy) and, at larger k, Eigen's
+// blocked LLT spends much of its time in panels too narrow for its matrix product. Interleaving
+// `lanes` independent systems element by element turns each scalar operation of the textbook
+// algorithm into one vector operation over all of them, and register tiles of several rows ×
+// columns make each load feed several multiply-adds. Measured per system against Eigen's LLT
+// (float32, one thread, 2026-12-07): 1.7 µs against 9.0 at k = 64, 9.6 against 31 at 128,
+// 67 against 144 at 256, 620 against 1,040 at 512 (double: 1.6–3.6× too).
 //
 // Every lane runs exactly the same sequence of operations and lanes never mix, so a system's
 // solution does not depend on which systems share its batch — nor, therefore, on the thread
-// count.
+// count. Each entry's sum runs over p in order, whatever the tiling.
 #pragma once
 
 #include "alskit/spd_solver.hpp"
@@ -40,9 +45,13 @@ class InterleavedCholesky {
   public:
     /// 32-byte vectors: one AVX register (two SSE registers on the portable build).
     static constexpr int lanes = static_cast<int>(32 / sizeof(Scalar));
-    /// Beyond this size one system alone keeps the vector units busy (Eigen's blocked LLT),
-    /// while the interleaved triangle would outgrow the L2 cache.
-    static constexpr Index max_size = 128;
+    /// Beyond this size systems are solved one by one (Eigen's LLT): the interleaved triangle
+    /// (4 MB at k = 512) and the queued systems outgrow the caches and the gain shrinks (with
+    /// AVX2: 1.0× at k = 768, against 1.6× at 512). One value for every build (the bindings,
+    /// compiled once for all kernel variants, size the workspaces from it): the portable
+    /// build, whose 32-byte vectors are pairs of SSE registers without FMA, factors 256 × 256
+    /// systems at 0.7× Eigen's speed, a cost it pays only on CPUs without AVX2.
+    static constexpr Index max_size = 512;
 
     explicit InterleavedCholesky(Index k)
         : k_(k), packed_(packed_size(k)), inverse_pivot_(static_cast<std::size_t>(k)) {}
@@ -113,48 +122,122 @@ class InterleavedCholesky {
         }
     }
 
-    /// Left-looking by column: L[i][j] = (A[i][j] − Σ_{p<j} L[i][p] L[j][p]) / L[j][j], four
-    /// rows i at a time so each load of L[j][p] feeds four independent multiply-adds.
+    /// Left-looking by blocks of `width` columns: for every entry of block column J,
+    ///     L[i][j] = (A[i][j] − Σ_{p<j} L[i][p] L[j][p]) / L[j][j],
+    /// the sum taken in order of p. Its part over the columns left of J (p < j0) runs as a
+    /// register tile of `height` rows × the block's columns, so each load of L[i][p] or
+    /// L[j][p] feeds several independent multiply-adds; the rest (j0 ≤ p < j) finishes in
+    /// the same registers. The rows of J are factored first (factor_diagonal_tile), then every
+    /// row below, the right-hand side (row k) included: that is the forward substitution.
     void factor() {
-        for (Index j = 0; j < k_; ++j) {
-            pivot(j);
-            const Lane inv = inverse_pivot_[static_cast<std::size_t>(j)];
-            const Lane* lj = row(j);
-            Index i = j + 1;
-            for (; i + 4 <= k_ + 1; i += 4) {
-                Lane* r0 = row(i);
-                Lane* r1 = row(i + 1);
-                Lane* r2 = row(i + 2);
-                Lane* r3 = row(i + 3);
-                Lane a0 = r0[j], a1 = r1[j], a2 = r2[j], a3 = r3[j];
-                for (Index p = 0; p < j; ++p) {
-                    const Lane q = lj[p];
-                    a0 -= r0[p] * q;
-                    a1 -= r1[p] * q;
-                    a2 -= r2[p] * q;
-                    a3 -= r3[p] * q;
-                }
-                r0[j] = a0 * inv;
-                r1[j] = a1 * inv;
-                r2[j] = a2 * inv;
-                r3[j] = a3 * inv;
-            }
-            for (; i <= k_; ++i) {
-                Lane* ri = row(i);
-                Lane a = ri[j];
-                for (Index p = 0; p < j; ++p) a -= ri[p] * lj[p];
-                ri[j] = a * inv;
+        for (Index j0 = 0; j0 < k_; j0 += width) {
+            const int w = static_cast<int>(std::min<Index>(width, k_ - j0));
+            switch (w) {
+                case 1:
+                    factor_block_column<1>(j0);
+                    break;
+                case 2:
+                    factor_block_column<2>(j0);
+                    break;
+                case 3:
+                    factor_block_column<3>(j0);
+                    break;
+                default:
+                    factor_block_column<width>(j0);
+                    break;
             }
         }
     }
 
-    /// Diagonal entry j: stores L[j][j] and its inverse, records the pivot for usable().
-    /// (Returns nothing: returning a 32-byte vector by value draws -Wpsabi on the portable,
-    /// non-AVX build.)
-    void pivot(Index j) {
+    /// Block columns of this many columns; tiles of this many rows (height × width
+    /// accumulators and `width` broadcast values of L[j][p] fill the 16 AVX registers, L[i][p]
+    /// is read from memory by the multiply-add; measured against tiles of 2 and 4 rows: 10–30 %
+    /// faster).
+    static constexpr int width = 4;
+    static constexpr int height = 3;
+
+    /// The block column of W columns at j0: its own rows, then the rows below to k (the
+    /// right-hand side), `height` at a time.
+    template <int W>
+    void factor_block_column(Index j0) {
+        factor_diagonal_tile<W>(j0);
+        Index i = j0 + W;
+        for (; i + height <= k_ + 1; i += height) factor_tile<height, W>(j0, i);
+        switch (k_ + 1 - i) {
+            case 1:
+                factor_tile<1, W>(j0, i);
+                break;
+            case 2:
+                factor_tile<2, W>(j0, i);
+                break;
+            default:
+                break;
+        }
+    }
+
+    /// Rows i .. i + H − 1 (all below the block) of the W columns from j0.
+    template <int H, int W>
+    void factor_tile(Index j0, Index i) {
+        Lane* r[H];
+        const Lane* l[W];
+        for (int a = 0; a < H; ++a) r[a] = row(i + a);
+        for (int c = 0; c < W; ++c) l[c] = row(j0 + c);
+        Lane acc[H][W];
+        for (int a = 0; a < H; ++a)
+            for (int c = 0; c < W; ++c) acc[a][c] = r[a][j0 + c];
+        for (Index p = 0; p < j0; ++p) {
+            Lane q[W];
+            for (int c = 0; c < W; ++c) q[c] = l[c][p];
+            for (int a = 0; a < H; ++a) {
+                const Lane x = r[a][p];
+                for (int c = 0; c < W; ++c) acc[a][c] -= x * q[c];
+            }
+        }
+        for (int c = 0; c < W; ++c) {
+            const Lane inv = inverse_pivot_[static_cast<std::size_t>(j0 + c)];
+            for (int a = 0; a < H; ++a) {
+                for (int b = 0; b < c; ++b) acc[a][c] -= acc[a][b] * l[c][j0 + b];
+                acc[a][c] *= inv;
+            }
+        }
+        for (int a = 0; a < H; ++a)
+            for (int c = 0; c < W; ++c) r[a][j0 + c] = acc[a][c];
+    }
+
+    /// The W rows of the block column at j0: the same tile restricted to the lower triangle
+    /// (rows and columns are the same rows of L), finished column by column with its pivots.
+    template <int W>
+    void factor_diagonal_tile(Index j0) {
+        Lane* r[W];
+        for (int a = 0; a < W; ++a) r[a] = row(j0 + a);
+        Lane acc[W][W] = {};
+        for (int a = 0; a < W; ++a)
+            for (int c = 0; c <= a; ++c) acc[a][c] = r[a][j0 + c];
+        for (Index p = 0; p < j0; ++p) {
+            Lane q[W];
+            for (int c = 0; c < W; ++c) q[c] = r[c][p];
+            for (int a = 0; a < W; ++a)
+                for (int c = 0; c <= a; ++c) acc[a][c] -= q[a] * q[c];
+        }
+        for (int c = 0; c < W; ++c) {
+            for (int b = 0; b < c; ++b) acc[c][c] -= acc[c][b] * acc[c][b];
+            pivot(j0 + c, acc[c][c]);
+            acc[c][c] = r[c][j0 + c];
+            const Lane inv = inverse_pivot_[static_cast<std::size_t>(j0 + c)];
+            for (int a = c + 1; a < W; ++a) {
+                for (int b = 0; b < c; ++b) acc[a][c] -= acc[a][b] * acc[c][b];
+                acc[a][c] *= inv;
+            }
+        }
+        for (int a = 0; a < W; ++a)
+            for (int c = 0; c < a; ++c) r[a][j0 + c] = acc[a][c];
+    }
+
+    /// Diagonal entry j from s = A[j][j] − Σ_{p<j} L[j][p]²: stores L[j][j] and its inverse,
+    /// records the pivot for usable(). (Takes s by reference and returns nothing: a 32-byte
+    /// vector passed or returned by value draws -Wpsabi on the portable, non-AVX build.)
+    void pivot(Index j, const Lane& s) {
         Lane* lj = row(j);
-        Lane s = lj[j];
-        for (Index p = 0; p < j; ++p) s -= lj[p] * lj[p];
         Lane d = s;  // every lane is set below (initialised so that gcc sees it is)
         for (int l = 0; l < lanes; ++l) {
             max_diagonal_[l] = std::max(max_diagonal_[l], lj[j][l]);

@@ -96,11 +96,11 @@ struct RowWorkspace {
 
     /// A row of n observations is solved through its n × n dual system (explicit_solver.hpp,
     /// implicit_solver.hpp), n²k + n³/3 work instead of nk² + k³/3, when n is at most this
-    /// and its rows fit one gather chunk. Where primal systems are batched (k ≤ 128, a SIMD
+    /// and its rows fit one gather chunk. Where primal systems are batched (k ≤ max_size, a SIMD
     /// vector of them factorised together), the dual's Cholesky, solved alone (latency
-    /// bound), wins below n = k/2 (measured break-even 0.5k at k = 64, 0.7k at 128); beyond,
-    /// where each k × k system is factorised alone, up to n = k (4× faster per row at
-    /// k = 256, n = 80).
+    /// bound), wins below n = k/2 (measured break-even 0.5k at k = 64, 0.7k at 128; at
+    /// k = 256, n < k/2 reached 4–7 % more of the measured peak than n < k); beyond, where
+    /// each k × k system is factorised alone, up to n = k.
     static Index max_dual_rows(Index k) {
         if (SystemBatch<Scalar>::capacity(k) > 1) return (k - 1) / 2;
         return std::min(k - 1, RowGather<Scalar>::chunk_rows(k));
