@@ -7,9 +7,12 @@ Peers (each skipped with a note when not installed):
 Every library gets the same synthetic MovieLens-shaped data (alskit.synthetic), the same k,
 regularization 0.1, confidence weight 40 (implicit) and thread count, float32 factors.
 Reported: median seconds per epoch over the timed epochs (after one warm-up epoch), and each
-peer's time divided by alskit's for the same method (> 1: alskit is faster).
+peer's time divided by alskit's for the same method (> 1: alskit is faster); alskit's
+subspace solver (iALS++) and, for large k, every alskit method are also set against implicit's
+conjugate gradient, the fastest peer solver.
 
     python bench/compare_peers.py --shape ml20m --k 64 --epochs 3 --threads 2
+    python bench/compare_peers.py --k 256 512 --epochs 2 --skip lenskit implicit-cholesky
 """
 
 from __future__ import annotations
@@ -82,7 +85,13 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3, help="timed epochs per method")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--cg-steps", type=int, default=3)
-    parser.add_argument("--skip", nargs="*", default=[], choices=["implicit", "lenskit"])
+    parser.add_argument(
+        "--skip",
+        nargs="*",
+        default=[],
+        choices=["implicit", "implicit-cholesky", "lenskit"],
+        help="peers not to time (implicit-cholesky: implicit's exact solver only, slow at large k)",
+    )
     args = parser.parse_args()
     os.environ.setdefault("LK_NUM_THREADS", str(args.threads))
     os.environ.setdefault("LK_NUM_BACKEND_THREADS", str(args.threads))
@@ -119,6 +128,7 @@ def main() -> None:
                 f"implicit-cg{args.cg_steps}",
                 alskit.ImplicitMFScorer(**common, solver="cg", cg_steps=args.cg_steps),
             ),
+            ("implicit-subspace", alskit.ImplicitMFScorer(**common, solver="subspace")),
         ]
         for method, model in models:
             ours[method] = median_epoch(alskit_epochs(model, data, args.threads), args.epochs)
@@ -130,18 +140,18 @@ def main() -> None:
             except ImportError:
                 print("  implicit: not installed (pip install implicit)")
             else:
-                for use_cg, method in (
-                    (True, f"implicit-cg{args.cg_steps}"),
-                    (False, "implicit-cholesky"),
-                ):
-                    times = implicit_epochs(ones, k, use_cg, args.threads, args.epochs)
-                    record(
-                        method,
-                        k,
-                        f"implicit (use_cg={use_cg})",
-                        statistics.median(times),
-                        ours[method],
+                solvers = [(True, f"implicit-cg{args.cg_steps}")]
+                if "implicit-cholesky" not in args.skip:
+                    solvers.append((False, "implicit-cholesky"))
+                for use_cg, method in solvers:
+                    seconds = statistics.median(
+                        implicit_epochs(ones, k, use_cg, args.threads, args.epochs)
                     )
+                    record(method, k, f"implicit (use_cg={use_cg})", seconds, ours[method])
+                    if use_cg:  # the fastest peer solver against every other alskit method
+                        for other, mine in ours.items():
+                            if other != method:
+                                record(other, k, "implicit (use_cg=True)", seconds, mine)
 
         if "lenskit" not in args.skip:
             try:
