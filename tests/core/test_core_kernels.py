@@ -299,15 +299,42 @@ def test_implicit_cholesky(
     assert np.array_equal(default, left)
 
 
-@pytest.mark.parametrize("k", [8, 64, 129, 256])
+@pytest.mark.parametrize("k", [64, 256, 384])
+@dtype_param
+def test_explicit_every_length_across_the_dual_limit(
+    core: ModuleType, k: int, dtype: type[np.floating]
+) -> None:
+    """Every row length from 0 to past k/2 and past a gather chunk (the dual's limits; at
+    k = 384 the chunk, 85 rows, is the lower), so rows on both sides of each go through the
+    dual and the batched primal; all equal to the dense solve, for 1 and 2 threads bit for
+    bit."""
+    rng = np.random.default_rng(6100 + k)
+    lengths = np.arange(0, max(k // 2, ref.chunk_rows(k)) + 3)
+    ncols = int(lengths.max()) + 40
+    csr = ref.make_csr(rng, len(lengths), ncols, lengths=lengths, value_dtype=dtype)
+    right = ref.make_factors(rng, ncols, k, dtype)
+    want = ref.explicit_half_epoch(csr, right, REG)
+    outs = []
+    for threads in (1, 2):
+        left = ref.make_factors(rng, csr.nrows, k, dtype)
+        core.explicit_half_epoch(
+            csr.indptr, csr.indices, csr.values, left, right, REG, threads=threads
+        )
+        outs.append(left)
+    assert ref.relative_error(outs[0], want) <= tolerance(dtype)
+    assert np.array_equal(outs[0], outs[1])
+
+
+@pytest.mark.parametrize("k", [8, 64, 129, 256, 384])
 @dtype_param
 @pytest.mark.parametrize("with_targets", [False, True], ids=["b=1+v", "targets"])
 def test_implicit_short_rows_solved_by_their_dual(
     core: ModuleType, k: int, dtype: type[np.floating], with_targets: bool
 ) -> None:
     """Short rows go through the n × n dual (Woodbury on the whitened fixed rows): every length
-    up to past the longest dual row (k/2 up to k = 512, then k or a gather chunk), zero
-    weights, and a row with a negative weight (solved as primal), all equal to the dense solve;
+    up to past the longest dual row (k/2 up to k = 512, then k, and never more than a gather
+    chunk: 85 rows at k = 384), zero weights, and a row with a negative weight (solved as
+    primal), all equal to the dense solve;
     a row's bits depend neither on the thread count nor on which other rows and fixed rows are
     in the call (Dask's routed blocks)."""
     rng = np.random.default_rng(4100 + k)

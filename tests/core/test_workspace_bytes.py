@@ -10,7 +10,7 @@ from types import ModuleType
 import numpy as np
 import pytest
 
-KS = [1, 7, 50, 128, 129, 300, 512, 513]
+KS = [1, 7, 50, 128, 129, 300, 384, 512, 513]
 
 
 def dense_workspace(k: int, itemsize: int, solver: str, block: int = 0) -> int:
@@ -27,7 +27,7 @@ def dense_workspace(k: int, itemsize: int, solver: str, block: int = 0) -> int:
         total += ((k + 1) * (k + 2) // 2 + k) * 32 if slots > 1 else k * k * itemsize
     if solver in ("explicit", "cholesky"):  # a short row's dual system, x, residual
         batched = k <= 512
-        dual = (k - 1) // 2 if batched else min(k - 1, chunk)
+        dual = min((k - 1) // 2 if batched else k - 1, chunk)
         total += dual**2 * itemsize + 2 * k * itemsize
     if solver == "cg":
         total += 5 * k * itemsize  # x, residual, direction, product, a chunk's partial

@@ -99,11 +99,11 @@ struct RowWorkspace {
     /// and its rows fit one gather chunk. Where primal systems are batched (k ≤ max_size, a SIMD
     /// vector of them factorised together), the dual's Cholesky, solved alone (latency
     /// bound), wins below n = k/2 (measured break-even 0.5k at k = 64, 0.7k at 128; at
-    /// k = 256, n < k/2 reached 4–7 % more of the measured peak than n < k); beyond, where
-    /// each k × k system is factorised alone, up to n = k.
+    /// k = 256, n < k/2 gave a 4–6 % shorter epoch than n < k, each scaled by the peak
+    /// measured beside it); beyond, where each k × k system is factorised alone, up to n = k.
     static Index max_dual_rows(Index k) {
-        if (SystemBatch<Scalar>::capacity(k) > 1) return (k - 1) / 2;
-        return std::min(k - 1, RowGather<Scalar>::chunk_rows(k));
+        const Index batched = SystemBatch<Scalar>::capacity(k) > 1 ? (k - 1) / 2 : k - 1;
+        return std::min(batched, RowGather<Scalar>::chunk_rows(k));
     }
     static bool solved_by_dual(Index n, Index k) { return n <= max_dual_rows(k); }
 
