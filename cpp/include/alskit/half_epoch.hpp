@@ -98,9 +98,9 @@ struct RowWorkspace {
     /// implicit_solver.hpp), n²k + n³/3 work instead of nk² + k³/3, when n is at most this
     /// and its rows fit one gather chunk. Where primal systems are batched (k ≤ max_size, a SIMD
     /// vector of them factorised together), the dual's Cholesky, solved alone (latency
-    /// bound), wins below n = k/2 (measured break-even 0.5k at k = 64, 0.7k at 128; at
-    /// k = 256, n < k/2 gave a 4–6 % shorter epoch than n < k, each scaled by the peak
-    /// measured beside it); beyond, where each k × k system is factorised alone, up to n = k.
+    /// bound), wins below n = k/2 (measured break-even 0.5k at k = 64, 0.7k at 128; from
+    /// k = 256 the chunk, 32768/k rows, bounds n about as tightly or more); beyond, where
+    /// each k × k system is factorised alone, up to n = k.
     static Index max_dual_rows(Index k) {
         const Index batched = SystemBatch<Scalar>::capacity(k) > 1 ? (k - 1) / 2 : k - 1;
         return std::min(batched, RowGather<Scalar>::chunk_rows(k));
