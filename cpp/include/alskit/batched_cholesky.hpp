@@ -8,8 +8,9 @@
 // `lanes` independent systems element by element turns each scalar operation of the textbook
 // algorithm into one vector operation over all of them, and register tiles of several rows ×
 // columns make each load feed several multiply-adds. Measured per system against Eigen's LLT
-// (float32, one thread, 2026-12-07): 1.7 µs against 9.0 at k = 64, 9.6 against 31 at 128,
-// 67 against 144 at 256, 620 against 1,040 at 512 (double: 1.6–3.6× too).
+// (bench_half_epoch --cholesky-only: float32, one thread, 2026-12-07): 1.7 µs against 7.7 at
+// k = 64, 9.1 against 28 at 128, 66 against 134 at 256, 618 against 996 at 512 (float64:
+// 1.6–3.6× faster too).
 //
 // Every lane runs exactly the same sequence of operations and lanes never mix, so a system's
 // solution does not depend on which systems share its batch — nor, therefore, on the thread
@@ -151,8 +152,8 @@ class InterleavedCholesky {
 
     /// Block columns of this many columns; tiles of this many rows (height × width
     /// accumulators and `width` broadcast values of L[j][p] fill the 16 AVX registers, L[i][p]
-    /// is read from memory by the multiply-add; measured against tiles of 2 and 4 rows: 10–30 %
-    /// faster).
+    /// is read from memory by the multiply-add; against tiles of 2 and 4 rows, measured at
+    /// k = 128–512: 15–40 % faster).
     static constexpr int width = 4;
     static constexpr int height = 3;
 
