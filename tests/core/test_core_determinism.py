@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from types import ModuleType
 
 import numpy as np
@@ -37,8 +38,18 @@ def as_dtype(
     return cast, [a.astype(dtype) for a in arrays]
 
 
-def assert_same(results: list[tuple[npt.NDArray[np.floating], float]]) -> None:
+def assert_same_across_threads(
+    left0: npt.NDArray[np.floating],
+    solve: Callable[[npt.NDArray[np.floating], int], float],
+) -> None:
+    """solve(left, threads) updates a copy of left0 in place and returns its Σ‖Δ‖²: for every
+    thread count the factors change, and to the same bits, with the same Σ‖Δ‖²."""
+    results = []
+    for threads in THREADS:
+        left = left0.copy()
+        results.append((left, solve(left, threads)))
     first_left, first_delta = results[0]
+    assert not np.array_equal(first_left, left0)
     for left, delta in results[1:]:
         assert np.array_equal(left, first_left)
         assert delta == first_delta
@@ -48,15 +59,12 @@ def assert_same(results: list[tuple[npt.NDArray[np.floating], float]]) -> None:
 def test_explicit_threads(core: ModuleType, dtype: type[np.floating]) -> None:
     base, right64, left64 = problem("normal")
     csr, (right, left0) = as_dtype(base, dtype, right64, left64)
-    results = []
-    for threads in THREADS:
-        left = left0.copy()
-        d = core.explicit_half_epoch(
-            csr.indptr, csr.indices, csr.values, left, right, 0.1, threads=threads
-        )
-        results.append((left, d))
-    assert not np.array_equal(results[0][0], left0)
-    assert_same(results)
+    assert_same_across_threads(
+        left0,
+        lambda left, t: core.explicit_half_epoch(
+            csr.indptr, csr.indices, csr.values, left, right, 0.1, threads=t
+        ),
+    )
     outs = [
         core.fold_in_explicit(csr.indptr, csr.indices, csr.values, right, 0.1, threads=t)
         for t in THREADS
@@ -70,10 +78,9 @@ def test_implicit_threads(core: ModuleType, dtype: type[np.floating], solver: st
     base, right64, left64 = problem("weights")
     csr, (right, left0) = as_dtype(base, dtype, right64, left64)
     gram = core.gram(right, 0.1, threads=1)
-    results = []
-    for threads in THREADS:
-        left = left0.copy()
-        d = core.implicit_half_epoch(
+    assert_same_across_threads(
+        left0,
+        lambda left, t: core.implicit_half_epoch(
             csr.indptr,
             csr.indices,
             csr.values,
@@ -82,11 +89,9 @@ def test_implicit_threads(core: ModuleType, dtype: type[np.floating], solver: st
             gram,
             solver=solver,
             cg_steps=3,
-            threads=threads,
-        )
-        results.append((left, d))
-    assert not np.array_equal(results[0][0], left0)
-    assert_same(results)
+            threads=t,
+        ),
+    )
     if solver == "cholesky":
         outs = [
             core.fold_in_implicit(csr.indptr, csr.indices, csr.values, right, gram, threads=t)
@@ -134,18 +139,15 @@ def test_large_k_batched_solves_threads(core: ModuleType, dtype: type[np.floatin
     right = ref.make_factors(rng, ncols, k, dtype)
     left0 = ref.make_factors(rng, nrows, k, dtype)
     gram = core.gram(right, 0.1, threads=1)
-    explicit, implicit = [], []
-    for threads in THREADS:
-        left = left0.copy()
-        d = core.explicit_half_epoch(
-            csr.indptr, csr.indices, csr.values, left, right, 0.1, threads=threads
-        )
-        explicit.append((left, d))
-        left = left0.copy()
-        d = core.implicit_half_epoch(
-            csr.indptr, csr.indices, csr.values, left, right, gram, threads=threads
-        )
-        implicit.append((left, d))
-    for results in (explicit, implicit):
-        assert not np.array_equal(results[0][0], left0)
-        assert_same(results)
+    assert_same_across_threads(
+        left0,
+        lambda left, t: core.explicit_half_epoch(
+            csr.indptr, csr.indices, csr.values, left, right, 0.1, threads=t
+        ),
+    )
+    assert_same_across_threads(
+        left0,
+        lambda left, t: core.implicit_half_epoch(
+            csr.indptr, csr.indices, csr.values, left, right, gram, threads=t
+        ),
+    )
