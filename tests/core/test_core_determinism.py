@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -55,6 +56,18 @@ def assert_same_across_threads(
         assert delta == first_delta
 
 
+def same_output_across_threads(compute: Callable[[int], Any]) -> Any:
+    """compute(threads) for every thread count gives the same bits (an array or a tuple of
+    arrays); returns the first output."""
+    outs = [compute(threads) for threads in THREADS]
+    first = outs[0] if isinstance(outs[0], tuple) else (outs[0],)
+    for out in outs[1:]:
+        parts = out if isinstance(out, tuple) else (out,)
+        assert len(parts) == len(first)
+        assert all(np.array_equal(p, f) for p, f in zip(parts, first, strict=True))
+    return outs[0]
+
+
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
 def test_explicit_threads(core: ModuleType, dtype: type[np.floating]) -> None:
     base, right64, left64 = problem("normal")
@@ -65,11 +78,9 @@ def test_explicit_threads(core: ModuleType, dtype: type[np.floating]) -> None:
             csr.indptr, csr.indices, csr.values, left, right, 0.1, threads=t
         ),
     )
-    outs = [
-        core.fold_in_explicit(csr.indptr, csr.indices, csr.values, right, 0.1, threads=t)
-        for t in THREADS
-    ]
-    assert all(np.array_equal(o, outs[0]) for o in outs)
+    same_output_across_threads(
+        lambda t: core.fold_in_explicit(csr.indptr, csr.indices, csr.values, right, 0.1, threads=t)
+    )
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
@@ -93,36 +104,30 @@ def test_implicit_threads(core: ModuleType, dtype: type[np.floating], solver: st
         ),
     )
     if solver == "cholesky":
-        outs = [
-            core.fold_in_implicit(csr.indptr, csr.indices, csr.values, right, gram, threads=t)
-            for t in THREADS
-        ]
-        assert all(np.array_equal(o, outs[0]) for o in outs)
+        same_output_across_threads(
+            lambda t: core.fold_in_implicit(
+                csr.indptr, csr.indices, csr.values, right, gram, threads=t
+            )
+        )
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
 def test_gram_threads(core: ModuleType, dtype: type[np.floating]) -> None:
     rng = np.random.default_rng(7)
     factors = ref.make_factors(rng, 20_000, K, dtype)  # five 4096-row blocks
-    grams = [core.gram(factors, 0.5, threads=t) for t in THREADS]
-    assert all(np.array_equal(g, grams[0]) for g in grams)
+    same_output_across_threads(lambda t: core.gram(factors, 0.5, threads=t))
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
 def test_transpose_threads(core: ModuleType, dtype: type[np.floating]) -> None:
     base = problem("normal")[0]
     csr, _ = as_dtype(base, dtype)
-    outs = [
-        core.transpose_csr(csr.indptr, csr.indices, csr.values, csr.ncols, threads=t)
-        for t in THREADS
-    ]
-    for tp, ti, tv in outs[1:]:
-        assert np.array_equal(tp, outs[0][0])
-        assert np.array_equal(ti, outs[0][1])
-        assert np.array_equal(tv, outs[0][2])
+    got = same_output_across_threads(
+        lambda t: core.transpose_csr(csr.indptr, csr.indices, csr.values, csr.ncols, threads=t)
+    )
     # ...and equal to the serial reference.
     want = ref.transpose(csr)
-    assert all(np.array_equal(g, w) for g, w in zip(outs[0], want, strict=True))
+    assert all(np.array_equal(g, w) for g, w in zip(got, want, strict=True))
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
