@@ -48,22 +48,22 @@ def alskit_epochs(model: alskit.ALSBase, data: alskit.Dataset, threads: int) -> 
 
 def implicit_epochs(matrix: Any, k: int, use_cg: bool, threads: int, timed: int) -> list[float]:
     from implicit.cpu.als import AlternatingLeastSquares
-
-    times: list[float] = []
-    # implicit treats the stored value as the confidence c = 1 + v: alpha = 41 gives v = 40.
-    model = AlternatingLeastSquares(
-        factors=k,
-        regularization=0.1,
-        alpha=41.0,
-        use_cg=use_cg,
-        iterations=timed + 1,
-        calculate_training_loss=False,
-        num_threads=threads,
-        random_state=42,
-    )
     from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(1, "blas"):  # as implicit itself recommends
+    times: list[float] = []
+    # BLAS at one thread, as implicit itself recommends (it checks when the model is made).
+    with threadpool_limits(1, "blas"):
+        # implicit treats the stored value as the confidence c = 1 + v: alpha = 41 gives v = 40.
+        model = AlternatingLeastSquares(
+            factors=k,
+            regularization=0.1,
+            alpha=41.0,
+            use_cg=use_cg,
+            iterations=timed + 1,
+            calculate_training_loss=False,
+            num_threads=threads,
+            random_state=42,
+        )
         model.fit(matrix, show_progress=False, callback=lambda it, t, loss: times.append(t))
     return times[1:]
 

@@ -77,7 +77,8 @@ def main() -> None:
 
     ui = data.interaction_matrix(None)
     matrix = sp.csr_matrix((np.ones(ui.nnz, np.float32), ui.indices, ui.indptr), shape=ui.shape)
-    peer = AlternatingLeastSquares(factors=args.k, num_threads=args.threads)
+    with threadpool_limits(1, "blas"):  # implicit checks the BLAS threads when made
+        peer = AlternatingLeastSquares(factors=args.k, num_threads=args.threads)
     assert model.user_features_ is not None
     peer.user_factors = model.user_features_
     peer.item_factors = model.item_features_
