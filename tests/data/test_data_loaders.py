@@ -121,6 +121,31 @@ def test_duplicates(tmp_path: Path, reader: str) -> None:
     assert summed.ratings is not None and summed.ratings.tolist() == [5.0, 5.0, 3.5, 2.0]
 
 
+@pytest.mark.parametrize(
+    ("header", "missing"), [("user,movie", "item_id"), ("userId,itemId", "user_id")]
+)
+def test_two_column_header_of_other_names_is_not_data(
+    tmp_path: Path, reader: str, header: str, missing: str
+) -> None:
+    # A header above numeric ids is a header, even when it names no known column: it was
+    # read as one more interaction (and turned every id into a string).
+    path = _write(tmp_path, f"{header}\n1,2\n3,4\n")
+    with pytest.raises(ValueError, match=f"column '{missing}' not found; available columns: "):
+        load_csv(path)
+    user, item = header.split(",")
+    ds = load_csv(path, user_col=user, item_col=item)
+    assert ds.users.ids().tolist() == [1, 3] and ds.items.ids().tolist() == [2, 4]
+    # Numbers in the first line as below it: no header, as before.
+    ds = load_csv(_write(tmp_path, "1,2\n3,4\n", "plain.csv"))
+    assert ds.interaction_count == 2 and ds.users.ids().tolist() == [1, 3]
+
+
+def test_one_field_per_line_names_the_separator(tmp_path: Path, reader: str) -> None:
+    path = _write(tmp_path, "alpha,beta,gamma\n1,2,3\n")
+    with pytest.raises(ValueError, match="line 1 is one field when split by sep=';'"):
+        load_csv(path, sep=";")
+
+
 def test_header_only(tmp_path: Path, reader: str) -> None:
     path = _write(tmp_path, "user_id,item_id,rating\n")
     with pytest.raises(ValueError, match="no interactions"):

@@ -85,12 +85,18 @@ class Source:
 
     def first_row(self, sep: str) -> list[str]:
         """The fields of the first line split by ``sep`` (stripped; [] for an empty file)."""
+        rows = self.first_rows(sep, 1)
+        return rows[0] if rows else []
+
+    def first_rows(self, sep: str, count: int) -> list[list[str]]:
+        """The fields of the first ``count`` lines (or fewer) split by ``sep``, stripped; []
+        for an empty file or lines that do not split alike."""
         with self.reading():
             try:
-                row = pd.read_csv(
+                rows = pd.read_csv(
                     self.rewind(),
                     header=None,
-                    nrows=1,
+                    nrows=count,
                     dtype=str,
                     compression=self.compression,
                     encoding=ENCODING,
@@ -104,7 +110,9 @@ class Source:
                 return []  # not delimited by sep at all: parsing reports it properly
             finally:
                 self.rewind()
-        return [str(v).strip() for v in row.iloc[0].tolist()] if len(row) else []
+        # (a line shorter than the first reads as missing fields: empty, not "nan")
+        rows = rows.fillna("")
+        return [[str(v).strip() for v in row] for row in rows.itertuples(index=False)]
 
     @contextmanager
     def reading(self) -> Iterator[None]:

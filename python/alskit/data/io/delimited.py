@@ -55,9 +55,15 @@ def read_delimited(
         raise TypeError(f"sep (the field separator) must be a string, not {type(sep).__name__}")
     if not sep:
         raise ValueError("sep (the field separator) must not be empty")
-    first = source.first_row(sep)
+    rows = source.first_rows(sep, 2) or [source.first_row(sep)]
+    first = rows[0]
+    if len(first) == 1:
+        raise ValueError(
+            f"{source.path}: line 1 is one field when split by sep={sep!r} (the user and item "
+            f"need two): {first[0][:60]!r}; is {sep!r} the file's separator?"
+        )
     if header is None:
-        header = _has_header(first, user_col, item_col)
+        header = _has_header(rows, user_col, item_col)
     names = None
     if not header:
         positional = [user_col, item_col, rating_col or "rating", timestamp_col or "timestamp"]
@@ -153,7 +159,13 @@ def values(
     )
 
 
-def _has_header(fields: list[str], user_col: Request, item_col: Request) -> bool:
+def _has_header(rows: list[list[str]], user_col: Request, item_col: Request) -> bool:
+    """A header names the user and item columns, or has a third field that is not a number,
+    or a field that is not a number above one that is (``user,movie`` over ``1,2``)."""
+    fields = rows[0]
     if {user_col, item_col} <= set(fields) or {"user", "item"} <= set(fields):
         return True
-    return len(fields) >= 3 and not _is_number(fields[2])
+    if len(fields) >= 3 and not _is_number(fields[2]):
+        return True
+    below = rows[1] if len(rows) > 1 else []
+    return any(not _is_number(f) and _is_number(b) for f, b in zip(fields, below, strict=False))
