@@ -135,6 +135,13 @@ def test_scorer_kwargs_alias(cls: type[Any]) -> None:
     assert cls(embedding_size=4, epochs=2).config.epochs == 2
 
 
+@pytest.mark.parametrize("cls", SCORERS)
+def test_both_names_of_the_embedding_size_refused(cls: type[Any]) -> None:
+    # Each name alone is accepted; both read as "features: Extra inputs are not permitted".
+    with pytest.raises(ValueError, match="embedding_size and features are one option"):
+        cls(features=10, embedding_size=20)
+
+
 def test_regularization_float() -> None:
     cfg = ALSConfig(regularization=2)
     assert cfg.regularization == 2.0

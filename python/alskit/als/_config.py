@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..bias import Damping, damping_pair
 from ..data import UIPair
@@ -46,6 +46,18 @@ class ALSConfig(BaseModel):
     """Floating-point type of the factors: float32 by default (as LensKit since 2025.3,
     implicit and Spark MLlib store them), about twice as fast as float64 and half the
     memory; ``"float64"`` (LensKit 2025.1's precision) on request."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_embedding_size(cls, data: Any) -> Any:
+        # Both names given would otherwise read as an unknown option ("features: Extra
+        # inputs are not permitted"), though each alone is accepted.
+        if isinstance(data, dict) and "embedding_size" in data and "features" in data:
+            raise ValueError(
+                "embedding_size and features are one option (features is its alias): give "
+                f"one, not both (got {data['embedding_size']!r} and {data['features']!r})"
+            )
+        return data
 
     @field_validator("embedding_size", "epochs", mode="before")
     @classmethod
