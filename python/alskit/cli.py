@@ -24,6 +24,7 @@ import numpy as np
 from . import __version__
 from .als import SCORERS, ALSBase, ALSConfig, BiasedMFScorer, ImplicitMFScorer, kind_of, load
 from .data import Dataset, load_interactions
+from .recommendations import format_of
 from .training import TrainingOptions
 
 MODELS = SCORERS  # --model KIND: the registered scorers
@@ -39,6 +40,7 @@ MODEL_FIELDS: dict[str, str] = {
     "damping": "damping",
     "weight": "weight",
     "use_ratings": "use_ratings",
+    "negative_feedback": "negative_feedback",
     "solver": "solver",
     "cg_steps": "cg_steps",
     "block_size": "block_size",
@@ -58,14 +60,14 @@ MODEL_OPTIONS: dict[str, tuple[str, str | None]] = {
     for dest, field in MODEL_FIELDS.items()
 }
 
-# Output file extensions of `recommend -o` (text formats may add .gz/.bz2/.xz).
-OUTPUT_FORMATS = {".csv": "csv", ".tsv": "tsv", ".parquet": "parquet", ".json": "json"}
-OUTPUT_FORMATS[".jsonl"] = "jsonl"
-_COMPRESSION = (".gz", ".bz2", ".xz")
 # The Dataset's advice for duplicate pairs names its Python keyword; here, the option.
 _DUPLICATES_ADVICE = (
     "pass duplicates='last' or 'sum'",
     "pass --duplicates last or --duplicates sum",
+)
+_TRAINING_ADVICE = (  # the Python names in training errors, as the command line spells them
+    ("use_ratings=True with negative ratings", "--use-ratings with negative ratings"),
+    ("set negative_feedback=True", "pass --negative-feedback"),
 )
 
 
@@ -225,18 +227,10 @@ def _check_output(path: str) -> None:
 
 
 def _output_format(path: str) -> str:
-    name = path.lower()
-    compressed = next((s for s in _COMPRESSION if name.endswith(s)), "")
-    suffix = Path(name[: len(name) - len(compressed)]).suffix
-    fmt = OUTPUT_FORMATS.get(suffix)
-    if fmt is None or (compressed and fmt == "parquet"):
-        shown = suffix + compressed if suffix else "no extension"
-        known = ", ".join(OUTPUT_FORMATS)
-        raise CommandError(
-            f"cannot tell the output format of {path} ({shown}): use one of {known} "
-            f"(text formats may end in {', '.join(_COMPRESSION)})"
-        )
-    return fmt
+    try:
+        return format_of(path)
+    except ValueError as e:
+        raise CommandError(str(e)) from None
 
 
 def _save(model: ALSBase, path: str) -> None:
@@ -344,23 +338,27 @@ def cmd_train(args: argparse.Namespace) -> int:
         _make_model(args.model, args)  # refuse bad options before reading the data
     _verbose(args)
     data = _load_data(args.data, args)
-    print(_data_line(args.data, data))
+    report = _Report()
+    report.say(_data_line(args.data, data))
     if resumed is not None:
         model = resumed
-        print(
+        report.say(
             f"Resuming {LABELS[_kind_of(model)]} from {args.resume} at epoch "
             f"{model.trained_epochs}/{model.config.epochs} ({_summary(model)})"
         )
     else:
         kind, reason = _choose_model(args, data)
         model = _make_model(kind, args)
-        print(f"Model: {LABELS[kind]} ({reason}); {_summary(model)}")
+        report.say(f"Model: {LABELS[kind]} ({reason}); {_summary(model)}")
     start = time.perf_counter()
     options = TrainingOptions(rng=args.seed, threads=args.threads, resume=resumed is not None)
     try:
         model.train(data, options)
     except ValueError as e:
-        raise CommandError(f"training failed: {_describe(e)}") from e
+        message = _describe(e)
+        for python, command_line in _TRAINING_ADVICE:
+            message = message.replace(python, command_line)
+        raise CommandError(f"training failed: {message}") from e
     except KeyboardInterrupt:
         if model.trained_epochs < model.config.epochs:
             return _interrupted(model, args, output)
@@ -368,12 +366,17 @@ def cmd_train(args: argparse.Namespace) -> int:
         # no more epochs, only the finalization) and save a complete model.
         model.train(data, TrainingOptions(threads=args.threads, resume=True, progress=False))
     _save(model, output)
-    print(
+    report.say(
         f"Trained {LABELS[_kind_of(model)]} on {data.interaction_count} interactions of "
         f"{data.user_count} users and {data.item_count} items in "
         f"{time.perf_counter() - start:.2f} s; saved to {output} "
         f"({_summary(model)}, {_file_size(output)})"
     )
+    if report.error is not None:
+        raise CommandError(
+            f"cannot write to standard output: {_describe(report.error)} (the model was "
+            f"trained and saved to {output})"
+        )
     return 0
 
 
@@ -514,7 +517,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         other = "implicit" if kind == "biased" else "biased"
         why = {
             "implicit": "often better top-N lists: it learns from which items users rated",
-            "biased": "it predicts the ratings too (RMSE, MAE)",
+            "biased": "it predicts the ratings too, for RMSE and MAE",
         }[other]
         print(f"  alskit evaluate {args.data} --model {other}{shared}{_data_options_given(args)}")
         print(f"      ({why})")
@@ -527,8 +530,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def _option_words(dest: str, value: Any) -> str:
     """A given model option as it is written on the command line."""
-    if dest == "use_ratings":
-        return " --use-ratings"
+    if dest in ("use_ratings", "negative_feedback"):  # flags
+        return f" {_flag(dest)}"
     return f" {_flag(dest)} {str(value).lower() if isinstance(value, bool) else value}"
 
 
@@ -555,7 +558,9 @@ def _add_data_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--sep",
         default=None,
-        help="field separator (default: from the file name: tab for .tsv/.tab, else ',')",
+        type=lambda text: "\t" if text == "\\t" else text,
+        help="field separator; '\\t' is a tab (default: from the file name: tab for "
+        ".tsv/.tab, else ',')",
     )
     p.add_argument("--user-col", default="user_id", help="user column name")
     p.add_argument("--item-col", default="item_id", help="item column name")
@@ -599,6 +604,13 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
         action="store_true",
         default=None,
         help="confidence from the rating values (default: presence only)",
+    )
+    g.add_argument(
+        "--negative-feedback",
+        action="store_true",
+        default=None,
+        help="with --use-ratings, negative ratings are dislikes (preference 0, confidence "
+        "1 + weight·|rating|; default: refused)",
     )
     g.add_argument(
         "--solver",
@@ -724,6 +736,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-n", type=int, default=20, help="list length (the metrics' cutoff)")
     p.set_defaults(run=cmd_evaluate)
     return parser
+
+
+class _Report:
+    """The progress lines of a command whose product is a file (``train``): a reader that
+    has gone (``| head``) or a failing stdout stops the lines, never the work. A failure
+    other than a closed pipe is kept for the command to report once its file is saved."""
+
+    def __init__(self) -> None:
+        self.open = True
+        self.error: OSError | None = None
+
+    def say(self, text: str) -> None:
+        if not self.open:
+            return
+        try:
+            print(text, flush=True)
+        except OSError as e:  # BrokenPipeError included: the reader has gone
+            self.open = False
+            if not isinstance(e, BrokenPipeError):
+                self.error = e
+            _quiet_stdout()
 
 
 def _quiet_stdout() -> None:

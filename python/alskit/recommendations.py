@@ -9,7 +9,8 @@ import lzma
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from os import PathLike
+from os import PathLike, fspath
+from pathlib import PurePath
 from typing import Any, BinaryIO, cast
 
 import numpy as np
@@ -20,7 +21,33 @@ from ._display import REPR_ROWS, table_repr
 from .data import ItemList, Vocabulary
 from .data._compat import require_module
 
-_FORMATS = ("csv", "tsv", "parquet", "json", "jsonl")
+#: Output file extensions and the format each names; text formats may add a compression
+#: suffix (``.csv.gz``), Parquet not (it compresses inside the file).
+EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".parquet": "parquet", ".json": "json"}
+EXTENSIONS[".jsonl"] = "jsonl"
+COMPRESSION = (".gz", ".bz2", ".xz")
+_FORMATS = tuple(EXTENSIONS.values())
+
+
+def _compression_of(path: str | PathLike[str]) -> str:
+    name = fspath(path).lower()
+    return next((s for s in COMPRESSION if name.endswith(s)), "")
+
+
+def format_of(path: str | PathLike[str]) -> str:
+    """The output format ``path``'s extension names (``recs.csv.gz``: csv); a ValueError
+    naming the path if it names none."""
+    name = fspath(path).lower()
+    compressed = _compression_of(name)
+    suffix = PurePath(name[: len(name) - len(compressed)]).suffix
+    fmt = EXTENSIONS.get(suffix)
+    if fmt is None or (compressed and fmt == "parquet"):
+        shown = suffix + compressed if suffix else "no extension"
+        raise ValueError(
+            f"cannot tell the output format of {fspath(path)} ({shown}): use one of "
+            f"{', '.join(EXTENSIONS)} (text formats may end in {', '.join(COMPRESSION)})"
+        )
+    return fmt
 
 
 @contextmanager
@@ -98,13 +125,24 @@ class Recommendations:
             }
         )
 
-    def write(self, path: str | PathLike[str], format: str = "csv") -> None:
+    def write(self, path: str | PathLike[str], format: str | None = None) -> None:
         """Write :meth:`to_df` to ``path`` as ``csv``, ``tsv``, ``parquet`` (needs pyarrow),
         ``json`` or ``jsonl`` (one record per line), atomically: a failure (a full disk, an
-        interruption) leaves any previous file as it was (see :mod:`alskit._atomic`). Text
-        formats are compressed when ``path`` ends in ``.gz``, ``.bz2`` or ``.xz``."""
-        if format not in _FORMATS:
+        interruption) leaves any previous file as it was (see :mod:`alskit._atomic`). The
+        format is the path's extension's (:func:`format_of`) unless given. Text formats are
+        compressed when ``path`` ends in ``.gz``, ``.bz2`` or ``.xz``."""
+        if format is None:
+            try:
+                format = format_of(path)
+            except ValueError as e:
+                raise ValueError(f"{e}, or pass format=") from None
+        elif format not in _FORMATS:
             raise ValueError(f"format must be one of {', '.join(_FORMATS)}, got {format!r}")
+        if format == "parquet" and _compression_of(path):
+            raise ValueError(
+                f"{fspath(path)}: Parquet compresses inside the file; a "
+                f"{_compression_of(path)} suffix would name a compression it does not have"
+            )
         frame = self.to_df()
         if format == "parquet":
             require_module("pyarrow", "writing Parquet")  # before the output is touched

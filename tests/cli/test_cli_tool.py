@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -103,6 +104,29 @@ def test_options_of_the_other_model_are_refused(files: dict[str, Any]) -> None:
 def test_invalid_value_names_the_option(files: dict[str, Any]) -> None:
     result = run("train", files["ratings"], "--weight", "-1", "-o", files["root"] / "w.alskit")
     assert_user_error(result, "--weight")
+
+
+def test_negative_ratings_advice_names_the_option(files: dict[str, Any], tmp_path: Path) -> None:
+    frame = files["frame"][["user_id", "item_id", "rating"]].copy()
+    frame.loc[frame.index[::7], "rating"] *= -1
+    signed = tmp_path / "signed.csv"
+    frame.to_csv(signed, index=False)
+    common = ["--model", "implicit", "--use-ratings", *SMALL_MODEL]
+    refused = run("train", signed, *common, "-o", tmp_path / "r.alskit")
+    assert_user_error(refused, "--use-ratings with negative ratings")
+    assert "pass --negative-feedback" in refused.stderr and "=True" not in refused.stderr
+    accepted = run("train", signed, *common, "--negative-feedback", "-o", tmp_path / "a.alskit")
+    assert accepted.returncode == 0, accepted.stderr
+    config = alskit.load(tmp_path / "a.alskit").config
+    assert config.negative_feedback and config.use_ratings
+
+
+def test_sep_backslash_t_is_a_tab(files: dict[str, Any], tmp_path: Path) -> None:
+    tsv = tmp_path / "ratings.txt"  # not .tsv: the separator must come from --sep
+    files["frame"][["user_id", "item_id", "rating"]].to_csv(tsv, sep="\t", index=False)
+    result = run("train", tsv, "--sep", "\\t", *SMALL_MODEL, "-o", tmp_path / "t.alskit")
+    assert result.returncode == 0, result.stderr
+    assert alskit.load(tmp_path / "t.alskit").trained_epochs > 0
 
 
 # ---- duplicates ----------------------------------------------------------------------------
@@ -282,6 +306,52 @@ def test_head_in_a_shell_pipeline(files: dict[str, Any]) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     assert len(result.stdout.splitlines()) == 2
+
+
+def test_train_into_a_closed_pipe_still_trains_and_saves(
+    files: dict[str, Any], tmp_path: Path
+) -> None:
+    # train's stdout is progress; its product is the file. A reader that has gone (as
+    # `| head -1` after the first line) must not stop the training: it did, with exit 0 and
+    # no model. The reader is gone before the first line here, so no timing decides it.
+    out = tmp_path / "piped.alskit"
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "alskit", "train", str(files["ratings"]), *SMALL_MODEL]
+            + ["--seed", "5", "-o", str(out)],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        os.close(write_end)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    same = alskit.load(files["model"])
+    assert np.array_equal(alskit.load(out).item_features_, same.item_features_)
+
+
+def test_train_onto_a_full_stdout_saves_then_reports(files: dict[str, Any], tmp_path: Path) -> None:
+    if not Path("/dev/full").exists():
+        pytest.skip("needs /dev/full")
+    out = tmp_path / "full.alskit"
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(
+            [sys.executable, "-m", "alskit", "train", str(files["ratings"]), *SMALL_MODEL]
+            + ["--seed", "5", "-o", str(out)],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    assert result.returncode == 2
+    assert "cannot write to standard output" in result.stderr
+    assert f"saved to {out}" in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+    assert alskit.load(out).trained_epochs == alskit.load(files["model"]).trained_epochs
 
 
 # ---- input from stdin and pipes ------------------------------------------------------------

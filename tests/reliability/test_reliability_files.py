@@ -181,6 +181,48 @@ def test_recommend_output_on_a_full_disk_keeps_the_previous_file(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.alskit", "recs.csv"]
 
 
+@pytest.mark.parametrize(
+    ("name", "fmt"),
+    [("r.csv", "csv"), ("r.tsv.gz", "tsv"), ("r.json", "json"), ("r.jsonl.xz", "jsonl")]
+    + [("R.Parquet", "parquet")],
+)
+def test_recommendations_format_from_the_extension(
+    model: BiasedMFScorer, tmp_path: Path, name: str, fmt: str
+) -> None:
+    # Recommendations.write used to write CSV whatever the name said, unless format= was given.
+    import pandas as pd
+
+    recs = model.recommend(n=2)
+    out = tmp_path / name
+    recs.write(out)
+    read: dict[str, Any] = {
+        "csv": pd.read_csv,
+        "tsv": lambda p: pd.read_csv(p, sep="\t"),
+        "json": pd.read_json,
+        "jsonl": lambda p: pd.read_json(p, lines=True),
+        "parquet": pd.read_parquet,
+    }
+    if fmt == "parquet":
+        pytest.importorskip("pyarrow")
+    frame = read[fmt](out)
+    assert list(frame.columns) == ["user_id", "item_id", "score", "rank"]
+    assert frame["item_id"].tolist() == recs.item_ids.tolist()
+
+
+def test_recommendations_format_given_or_refused(model: BiasedMFScorer, tmp_path: Path) -> None:
+    import pandas as pd
+
+    recs = model.recommend(n=2)
+    for name in ["r.txt", "r", "r.parquet.gz"]:
+        with pytest.raises(ValueError, match="cannot tell the output format of .*pass format="):
+            recs.write(tmp_path / name)
+    with pytest.raises(ValueError, match="Parquet compresses inside the file"):
+        recs.write(tmp_path / "p.parquet.gz", format="parquet")
+    recs.write(tmp_path / "r.txt", format="tsv")  # given: the name does not matter
+    assert len(pd.read_csv(tmp_path / "r.txt", sep="\t")) == len(recs)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.txt"]  # nothing else written
+
+
 def test_recommendations_written_atomically(model: BiasedMFScorer, tmp_path: Path) -> None:
     out = tmp_path / "r.csv"
     out.write_text("old")
