@@ -6,7 +6,7 @@ import bz2
 import gzip
 import io
 import lzma
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from os import PathLike, fspath
@@ -25,7 +25,12 @@ from .data._compat import require_module
 #: suffix (``.csv.gz``), Parquet not (it compresses inside the file).
 EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".parquet": "parquet", ".json": "json"}
 EXTENSIONS[".jsonl"] = "jsonl"
-COMPRESSION = (".gz", ".bz2", ".xz")
+_COMPRESSORS: dict[str, Callable[[BinaryIO], Any]] = {
+    ".gz": lambda stream: gzip.GzipFile(fileobj=stream, mode="wb"),
+    ".bz2": lambda stream: bz2.BZ2File(stream, "wb"),
+    ".xz": lambda stream: lzma.LZMAFile(stream, "wb"),
+}
+COMPRESSION = tuple(_COMPRESSORS)
 _FORMATS = tuple(EXTENSIONS.values())
 
 
@@ -54,17 +59,11 @@ def format_of(path: str | PathLike[str]) -> str:
 def _compressing(stream: BinaryIO, path: str | PathLike[str]) -> Iterator[BinaryIO]:
     """``stream`` itself, or a compressor writing into it (by the path's suffix); the
     compressor is finished on exit, the stream left open."""
-    name = str(path).lower()
-    compressor: BinaryIO | None = None
-    if name.endswith(".gz"):
-        compressor = cast(BinaryIO, gzip.GzipFile(fileobj=stream, mode="wb"))
-    elif name.endswith(".bz2"):
-        compressor = cast(BinaryIO, bz2.BZ2File(stream, "wb"))
-    elif name.endswith(".xz"):
-        compressor = cast(BinaryIO, lzma.LZMAFile(stream, "wb"))
-    if compressor is None:
+    compression = _compression_of(path)
+    if not compression:
         yield stream
         return
+    compressor = cast(BinaryIO, _COMPRESSORS[compression](stream))
     with compressor:
         yield compressor
 
