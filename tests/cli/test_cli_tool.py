@@ -308,6 +308,18 @@ def test_head_in_a_shell_pipeline(files: dict[str, Any]) -> None:
     assert len(result.stdout.splitlines()) == 2
 
 
+def _train_onto(stdout: Any, files: dict[str, Any], out: Path) -> subprocess.CompletedProcess[str]:
+    """`alskit train` of the module's model (same data, options and seed) with ``stdout``."""
+    return subprocess.run(
+        [sys.executable, "-m", "alskit", "train", str(files["ratings"]), *SMALL_MODEL]
+        + ["--seed", "5", "-o", str(out)],
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=120,
+    )
+
+
 def test_train_into_a_closed_pipe_still_trains_and_saves(
     files: dict[str, Any], tmp_path: Path
 ) -> None:
@@ -318,14 +330,7 @@ def test_train_into_a_closed_pipe_still_trains_and_saves(
     read_end, write_end = os.pipe()
     os.close(read_end)
     try:
-        result = subprocess.run(
-            [sys.executable, "-m", "alskit", "train", str(files["ratings"]), *SMALL_MODEL]
-            + ["--seed", "5", "-o", str(out)],
-            stdout=write_end,
-            stderr=subprocess.PIPE,
-            text=True,
-            timeout=120,
-        )
+        result = _train_onto(write_end, files, out)
     finally:
         os.close(write_end)
     assert result.returncode == 0, result.stderr
@@ -339,14 +344,7 @@ def test_train_onto_a_full_stdout_saves_then_reports(files: dict[str, Any], tmp_
         pytest.skip("needs /dev/full")
     out = tmp_path / "full.alskit"
     with open("/dev/full", "w") as full:
-        result = subprocess.run(
-            [sys.executable, "-m", "alskit", "train", str(files["ratings"]), *SMALL_MODEL]
-            + ["--seed", "5", "-o", str(out)],
-            stdout=full,
-            stderr=subprocess.PIPE,
-            text=True,
-            timeout=120,
-        )
+        result = _train_onto(full, files, out)
     assert result.returncode == 2
     assert "cannot write to standard output" in result.stderr
     assert f"saved to {out}" in result.stderr
