@@ -329,6 +329,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     output = args.output if args.output is not None else args.resume
     if output is None:
         args.parser.error("the following arguments are required: -o/--output (or --resume)")
+    if output == "-":
+        raise CommandError(
+            "-o -: a model is a file (a zip archive), not written to standard output; give "
+            "a file name, e.g. -o model.alskit"
+        )
     _check_output(output)
     # Everything the options alone can refuse is refused before the data is read.
     resumed = None
@@ -440,6 +445,8 @@ def _read_model(path: str) -> ALSBase:
 
 def cmd_recommend(args: argparse.Namespace) -> int:
     fmt = "csv"
+    if args.output == "-":  # standard output, as without -o
+        args.output = None
     if args.output is not None:
         _check_output(args.output)
         fmt = _output_format(args.output)
@@ -716,7 +723,8 @@ def build_parser() -> argparse.ArgumentParser:
         "-o",
         "--output",
         help="output file, format from its extension: .csv, .tsv, .parquet, .json "
-        "(an array of rows) or .jsonl (one row a line) (default: CSV to stdout)",
+        "(an array of rows) or .jsonl (one row a line); '-' is stdout (default: CSV to "
+        "stdout)",
     )
     _add_threads(p)
     p.set_defaults(run=cmd_recommend)

@@ -278,6 +278,25 @@ def test_train_needs_an_output(files: dict[str, Any]) -> None:
     assert "-o/--output" in result.stderr
 
 
+def test_dash_output_is_stdout_for_recommend_and_refused_for_train(
+    files: dict[str, Any], tmp_path: Path
+) -> None:
+    to_stdout = run("recommend", files["model"], "--users", "2", "-n", "3")
+    dashed = run("recommend", files["model"], "--users", "2", "-n", "3", "-o", "-")
+    assert dashed.returncode == 0, dashed.stderr
+    assert dashed.stdout == to_stdout.stdout and len(dashed.stdout.splitlines()) == 4
+    refused = subprocess.run(  # in tmp_path: a file named "-" would land there
+        [sys.executable, "-m", "alskit", "train", str(files["ratings"]), *SMALL_MODEL]
+        + ["-o", "-"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert_user_error(refused, "-o -", "not written to standard output")
+    assert list(tmp_path.iterdir()) == []
+
+
 # ---- a reader that closes early ------------------------------------------------------------
 
 
