@@ -20,17 +20,19 @@ from ._atomic import atomic_output
 from ._display import REPR_ROWS, table_repr
 from .data import ItemList, Vocabulary
 from .data._compat import require_module
+from .data.io._source import COMPRESSION_SUFFIXES
 
 #: Output file extensions and the format each names; text formats may add a compression
 #: suffix (``.csv.gz``), Parquet not (it compresses inside the file).
 EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".parquet": "parquet", ".json": "json"}
 EXTENSIONS[".jsonl"] = "jsonl"
+#: The readers' compression methods (by suffix, ``COMPRESSION_SUFFIXES``), for writing.
 _COMPRESSORS: dict[str, Callable[[BinaryIO], Any]] = {
-    ".gz": lambda stream: gzip.GzipFile(fileobj=stream, mode="wb"),
-    ".bz2": lambda stream: bz2.BZ2File(stream, "wb"),
-    ".xz": lambda stream: lzma.LZMAFile(stream, "wb"),
+    "gzip": lambda stream: gzip.GzipFile(fileobj=stream, mode="wb"),
+    "bz2": lambda stream: bz2.BZ2File(stream, "wb"),
+    "xz": lambda stream: lzma.LZMAFile(stream, "wb"),
 }
-COMPRESSION = tuple(_COMPRESSORS)
+COMPRESSION = tuple(COMPRESSION_SUFFIXES)
 _FORMATS = tuple(EXTENSIONS.values())
 
 
@@ -63,7 +65,7 @@ def _compressing(stream: BinaryIO, path: str | PathLike[str]) -> Iterator[Binary
     if not compression:
         yield stream
         return
-    compressor = cast(BinaryIO, _COMPRESSORS[compression](stream))
+    compressor = cast(BinaryIO, _COMPRESSORS[COMPRESSION_SUFFIXES[compression]](stream))
     with compressor:
         yield compressor
 
