@@ -444,12 +444,11 @@ def _read_model(path: str) -> ALSBase:
 
 
 def cmd_recommend(args: argparse.Namespace) -> int:
+    output = None if args.output == "-" else args.output  # "-": standard output
     fmt = "csv"
-    if args.output == "-":  # standard output, as without -o
-        args.output = None
-    if args.output is not None:
-        _check_output(args.output)
-        fmt = _output_format(args.output)
+    if output is not None:
+        _check_output(output)
+        fmt = _output_format(output)
     model = _read_model(args.model_file)
     users: Any = None
     if args.users:
@@ -459,17 +458,17 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     except (KeyError, ValueError) as e:
         raise CommandError(f"cannot recommend: {_describe(e)}") from e
     frame = recs.to_df()
-    if args.output is None:
+    if output is None:
         frame.to_csv(sys.stdout, index=False)
         return 0
     try:
-        recs.write(args.output, fmt)  # atomically: a failed write keeps the previous file
+        recs.write(output, fmt)  # atomically: a failed write keeps the previous file
     except ImportError as e:
         raise CommandError(
-            f"writing Parquet ({args.output}) needs pyarrow: pip install 'alskit[parquet]'"
+            f"writing Parquet ({output}) needs pyarrow: pip install 'alskit[parquet]'"
         ) from e
     except OSError as e:
-        raise CommandError(f"cannot write {args.output}: {e.strerror or _describe(e)}") from e
+        raise CommandError(f"cannot write {output}: {e.strerror or _describe(e)}") from e
     return 0
 
 
