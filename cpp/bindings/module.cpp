@@ -137,11 +137,29 @@ HalfEpochArgs half_epoch_args(const py::object& indptr, const py::object& indice
     return a;
 }
 
+/// `row_deltas` (None or a writeable float64 array of one entry per row) receives each row's
+/// ‖Δ‖²: the terms of the returned sum, for callers that split the rows anywhere.
+double* row_deltas_data(const py::object& obj, py::ssize_t rows) {
+    if (obj.is_none()) return nullptr;
+    py::array a = require_array(obj, "row_deltas", 1);
+    require_writeable(a, "row_deltas");
+    if (value_type(a, "row_deltas") != ValueType::float64) {  // whatever the factors' dtype
+        throw py::type_error("row_deltas must have dtype float64, got " +
+                             py::str(a.dtype()).cast<std::string>());
+    }
+    if (a.shape(0) != rows) {
+        throw py::value_error("row_deltas must have " + std::to_string(rows) +
+                              " entries (one per row), got " + std::to_string(a.shape(0)));
+    }
+    return static_cast<double*>(a.mutable_data());
+}
+
 double explicit_half_epoch_py(const py::object& indptr, const py::object& indices,
                               const py::object& values, py::object left, const py::object& right,
-                              double reg, int threads, bool trusted) {
+                              double reg, int threads, bool trusted, const py::object& row_deltas) {
     HalfEpochArgs a = half_epoch_args(indptr, indices, values, left, right, threads, trusted);
     check_reg(reg);
+    double* const deltas = row_deltas_data(row_deltas, a.left.shape(0));
     return dispatch(a.csr.value, a.csr.ptr, [&](auto s, auto p) {
         using Scalar = decltype(s);
         const auto view = a.csr.view<Scalar, decltype(p)>();
@@ -149,7 +167,7 @@ double explicit_half_epoch_py(const py::object& indptr, const py::object& indice
         auto l = mutable_matrix<Scalar>(a.left);
         const auto r = const_matrix<Scalar>(a.right);
         py::gil_scoped_release release;
-        return explicit_half_epoch(view, l, r, static_cast<Scalar>(reg), threads);
+        return explicit_half_epoch(view, l, r, static_cast<Scalar>(reg), threads, deltas);
     });
 }
 
@@ -249,8 +267,10 @@ double implicit_half_epoch_py(const py::object& indptr, const py::object& indice
                               const py::object& values, py::object left, const py::object& right,
                               const py::object& gram_obj, const py::object& targets_obj,
                               const std::string& solver, int cg_steps, int sweeps,
-                              const py::object& block_size, int threads, bool trusted) {
+                              const py::object& block_size, int threads, bool trusted,
+                              const py::object& row_deltas) {
     HalfEpochArgs a = half_epoch_args(indptr, indices, values, left, right, threads, trusted);
+    double* const deltas = row_deltas_data(row_deltas, a.left.shape(0));
     const py::array g = require_gram(gram_obj, a.csr.value, a.right.shape(1), trusted);
     const std::optional<py::array> targets = optional_targets(targets_obj, a.csr, trusted);
     const ImplicitSolver method = parse_solver(solver);
@@ -267,7 +287,7 @@ double implicit_half_epoch_py(const py::object& indptr, const py::object& indice
                                         g.shape(1));
         const Scalar* b = targets_data<Scalar>(targets);
         py::gil_scoped_release release;
-        return implicit_half_epoch(view, l, r, gm, method, steps, threads, b, block);
+        return implicit_half_epoch(view, l, r, gm, method, steps, threads, b, block, deltas);
     });
 }
 
@@ -532,19 +552,21 @@ PYBIND11_MODULE(alskit_bindings, m) {
           "`trusted`: the factors are known finite (not scanned again).");
     m.def("explicit_half_epoch", &explicit_half_epoch_py, arg("indptr"), arg("indices"),
           arg("values"), arg("left"), arg("right"), arg("reg"), py::kw_only(), arg("threads") = 0,
-          arg("trusted") = false,
+          arg("trusted") = false, arg("row_deltas") = py::none(),
           "Solve every row of `left` in place for explicit (ALS-WR) ALS; returns Σ‖Δrow‖². "
-          "`trusted`: the CSR was validated and the factors are finite (not scanned again).");
+          "`trusted`: the CSR was validated and the factors are finite (not scanned again). "
+          "`row_deltas`: a float64 array, one entry per row, that receives each ‖Δrow‖².");
     m.def("implicit_half_epoch", &implicit_half_epoch_py, arg("indptr"), arg("indices"),
           arg("values"), arg("left"), arg("right"), arg("gram"), py::kw_only(),
           arg("targets") = py::none(), arg("solver") = "cholesky", arg("cg_steps") = 3,
           arg("sweeps") = 1, arg("block_size") = py::none(), arg("threads") = 0,
-          arg("trusted") = false,
+          arg("trusted") = false, arg("row_deltas") = py::none(),
           "Solve every row of `left` in place for implicit (HKV) ALS; returns Σ‖Δrow‖². "
           "`targets` (one per value; default 1 + value) are the right-hand-side weights. "
           "solver: 'cholesky' (exact), 'cg' (cg_steps iterations) or 'subspace' (iALS++: "
           "sweeps of block_size-coordinate blocks); the iterative ones start from `left`. "
-          "`trusted`: the CSR was validated and the factors, gram and targets are finite.");
+          "`trusted`: the CSR was validated and the factors, gram and targets are finite. "
+          "`row_deltas`: a float64 array, one entry per row, that receives each ‖Δrow‖².");
     m.def("fold_in_explicit", &fold_in_explicit_py, arg("indptr"), arg("indices"), arg("values"),
           arg("right"), arg("reg"), py::kw_only(), arg("threads") = 0, arg("trusted") = false,
           "Embeddings of new rows from residual ratings over `right`. `trusted`: the CSR was "

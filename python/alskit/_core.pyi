@@ -72,6 +72,7 @@ def explicit_half_epoch(
     *,
     threads: int = 0,
     trusted: bool = False,
+    row_deltas: NDArray[np.float64] | None = None,
 ) -> float: ...
 def implicit_half_epoch(
     indptr: _IndPtr,
@@ -88,6 +89,7 @@ def implicit_half_epoch(
     block_size: int | None = None,
     threads: int = 0,
     trusted: bool = False,
+    row_deltas: NDArray[np.float64] | None = None,
 ) -> float: ...
 def fold_in_explicit(
     indptr: _IndPtr,

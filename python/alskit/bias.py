@@ -67,6 +67,47 @@ def ordered_total(partials: NDArray[np.float64]) -> float:
     return float(np.bincount(np.zeros(len(partials), np.intp), weights=partials, minlength=1)[0])
 
 
+#: A row block's share of one reduction block: (its index, whether the row block covers it
+#: whole, then its sum as one value, else the terms of the rows it covers).
+ReductionPart = tuple[int, bool, NDArray[np.float64]]
+
+
+def reduction_parts(lo: int, n: int, per_row: NDArray[np.float64]) -> list[ReductionPart]:
+    """The terms ``per_row`` of rows [lo, lo + len(per_row)) of an ``n``-row matrix, by the
+    reduction blocks they overlap: summed where the rows cover a block whole, kept as terms
+    where they cover a part of one (its other rows are in a neighbouring row block). So row
+    blocks cut at any row, not only at reduction blocks, add up with :func:`parts_total`
+    to the whole matrix's blocked total, bit for bit."""
+    step = core.reduction_block_rows()
+    hi = lo + len(per_row)
+    parts: list[ReductionPart] = []
+    for r in range(lo // step, -(-hi // step)):
+        a, b = max(lo, r * step), min(hi, (r + 1) * step)
+        terms = per_row[a - lo : b - lo]
+        whole = a == r * step and b == min(n, (r + 1) * step)
+        parts.append((r, whole, block_partials(terms) if whole else terms))
+    return parts
+
+
+def parts_total(blocks: list[list[ReductionPart]]) -> float:
+    """Σ of every row block's :func:`reduction_parts` (the row blocks in row order): each
+    reduction block's terms summed in row order, then the block sums in block order, as the
+    kernels' blocked reductions add them."""
+    sums: dict[int, NDArray[np.float64]] = {}
+    pieces: dict[int, list[NDArray[np.float64]]] = {}
+    for parts in blocks:
+        for r, whole, values in parts:
+            if whole:
+                sums[r] = values
+            else:
+                pieces.setdefault(r, []).append(values)
+    for r, terms in pieces.items():
+        sums[r] = block_partials(np.concatenate(terms))
+    if not sums:
+        return 0.0
+    return ordered_total(np.concatenate([sums[r] for r in sorted(sums)]))
+
+
 def rating_sum_partials(
     indptr: NDArray[np.integer[Any]], ratings: NDArray[np.float64]
 ) -> NDArray[np.float64]:

@@ -156,3 +156,71 @@ def test_large_k_batched_solves_threads(core: ModuleType, dtype: type[np.floatin
             csr.indptr, csr.indices, csr.values, left, right, gram, threads=t
         ),
     )
+
+
+def _half_epoch(core: ModuleType, kind: str, csr: ref.Csr, right: Any) -> Callable[..., float]:
+    """kind's half-epoch on rows [lo, hi) of csr (left: those rows' factors, updated)."""
+    gram = core.gram(right, 0.1, threads=1)
+
+    def solve(left: Any, lo: int, hi: int, threads: int, row_deltas: Any = None) -> float:
+        a, b = int(csr.indptr[lo]), int(csr.indptr[hi])
+        args = (csr.indptr[lo : hi + 1] - a, csr.indices[a:b], csr.values[a:b], left, right)
+        if kind == "explicit":
+            return float(
+                core.explicit_half_epoch(*args, 0.1, threads=threads, row_deltas=row_deltas)
+            )
+        return float(core.implicit_half_epoch(*args, gram, threads=threads, row_deltas=row_deltas))
+
+    return solve
+
+
+@pytest.mark.parametrize("kind", ["explicit", "implicit"])
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+def test_row_deltas_are_the_terms_of_the_total(
+    core: ModuleType, kind: str, dtype: type[np.floating]
+) -> None:
+    """row_deltas receives each row's ‖Δ‖² (the dense formula), the same bits at every
+    thread count; rows solved in calls cut at arbitrary rows get the same factors, and their
+    terms, added by reduction_parts/parts_total, the whole call's total bit for bit (what
+    alskit.distributed's explicit blocks rely on)."""
+    from alskit.bias import parts_total, reduction_parts
+
+    base, right64, left64 = problem("normal" if kind == "explicit" else "weights")
+    csr, (right, left0) = as_dtype(base, dtype, right64, left64)
+    n = len(left0)
+    solve = _half_epoch(core, kind, csr, right)
+
+    def whole(threads: int) -> tuple[Any, Any, Any]:
+        left, deltas = left0.copy(), np.full(n, np.nan)
+        total = solve(left, 0, n, threads, deltas)
+        return left, deltas, np.array(total)
+
+    left, deltas, total = same_output_across_threads(whole)
+    diff = left.astype(np.float64) - left0.astype(np.float64)
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(deltas, (diff**2).sum(axis=1), rtol=rtol)
+    assert parts_total([reduction_parts(0, n, deltas)]) == float(total)
+
+    cuts = [0, 1, 1000, 4096, 4100, 8191, 8500, n]  # inside, at and across reduction blocks
+    pieces, parts = [], []
+    for lo, hi in zip(cuts, cuts[1:], strict=False):
+        piece, terms = left0[lo:hi].copy(), np.empty(hi - lo)
+        solve(piece, lo, hi, 2, terms)
+        pieces.append(piece)
+        parts.append(reduction_parts(lo, n, terms))
+    assert np.array_equal(np.concatenate(pieces), left)
+    assert parts_total(parts) == float(total)
+
+
+def test_row_deltas_must_fit_the_rows(core: ModuleType) -> None:
+    base, right, left0 = problem("normal")
+    solve = _half_epoch(core, "explicit", base, right)
+    n = len(left0)
+    with pytest.raises(ValueError, match=f"row_deltas must have {n} entries"):
+        solve(left0.copy(), 0, n, 1, np.empty(n - 1))
+    with pytest.raises(TypeError, match="row_deltas must have dtype float64, got float32"):
+        solve(left0.copy(), 0, n, 1, np.empty(n, np.float32))
+    frozen = np.empty(n)
+    frozen.flags.writeable = False
+    with pytest.raises(ValueError, match="row_deltas is read-only"):
+        solve(left0.copy(), 0, n, 1, frozen)

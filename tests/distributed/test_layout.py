@@ -1,4 +1,5 @@
-"""The row-block layout of a side: whole reduction blocks, as even as that allows."""
+"""The row-block layout of a side: whole units (reduction blocks by default), as even as that
+allows."""
 
 from __future__ import annotations
 
@@ -38,3 +39,35 @@ def test_ml20m_user_side_splits_evenly_over_two_workers() -> None:
     sizes = [hi - lo for lo, hi in map(layout.bounds, range(layout.count))]
     assert layout.count == 8
     assert sorted({-(-s // UNIT) for s in sizes}) == [4, 5]
+
+
+@pytest.mark.parametrize(("n", "blocks"), [(1, 3), (7, 7), (26_744, 8), (9_000, 7)])
+def test_blocks_of_any_rows_are_even(n: int, blocks: int) -> None:
+    layout = Layout.of(n, blocks, unit=1)
+    sizes = [hi - lo for lo, hi in map(layout.bounds, range(layout.count))]
+    assert layout.count == min(blocks, n) and sum(sizes) == n
+    assert max(sizes) - min(sizes) <= 1
+
+
+def _ordered_sum(terms: np.ndarray) -> float:
+    """parallel.hpp's ordered_sum, written out: in order within reduction blocks, then the
+    block sums in order."""
+    total = 0.0
+    for lo in range(0, len(terms), UNIT):
+        partial = 0.0
+        for t in terms[lo : lo + UNIT].tolist():
+            partial += t
+        total += partial
+    return total
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_parts_of_blocks_cut_anywhere_add_up_to_the_blocked_sum(seed: int) -> None:
+    from alskit.bias import parts_total, reduction_parts
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 5 * UNIT))
+    terms = rng.random(n) * 10.0 ** rng.integers(-8, 8, n)  # magnitudes where order matters
+    cuts = np.unique(np.concatenate([[0, n], rng.integers(0, n, int(rng.integers(0, 12)))]))
+    parts = [reduction_parts(lo, n, terms[lo:hi]) for lo, hi in zip(cuts, cuts[1:], strict=False)]
+    assert parts_total(parts) == _ordered_sum(terms)

@@ -60,32 +60,35 @@ void explicit_row_primal(RowWorkspace<Scalar>& ws, const CsrView<Scalar, Ptr>& r
 
 }  // namespace detail
 
+/// `row_deltas`: null, or room for each row's ‖Δ‖² (see update_rows).
 template <class Scalar, class Ptr>
 double explicit_half_epoch(const CsrView<Scalar, Ptr>& ratings, MatrixMap<Scalar> left,
-                           ConstMatrixMap<Scalar> right, Scalar reg, int threads) {
+                           ConstMatrixMap<Scalar> right, Scalar reg, int threads,
+                           double* row_deltas = nullptr) {
     check_half_epoch_shapes(ratings, left.rows(), left.cols(), right);
     const Index k = right.cols();
-    return update_rows(ratings, left, RowSolver::explicit_ratings, threads,
-                       [&](RowWorkspace<Scalar>& ws, Index r) -> const Vector<Scalar>* {
-                           const Index n = ratings.row_length(r);
-                           const Scalar ridge = reg * static_cast<Scalar>(n);
-                           const bool dual =
-                               RowWorkspace<Scalar>::solved_by_dual(n, k) && ridge > 0;
-                           if (dual && detail::explicit_row_dual(ws, ratings, right, ridge, r)) {
-                               return &ws.x;
-                           }
-                           detail::explicit_row_primal(ws, ratings, right, ridge, r);
-                           return nullptr;  // solved with the thread's next batch
-                       });
+    return update_rows(
+        ratings, left, RowSolver::explicit_ratings, threads,
+        [&](RowWorkspace<Scalar>& ws, Index r) -> const Vector<Scalar>* {
+            const Index n = ratings.row_length(r);
+            const Scalar ridge = reg * static_cast<Scalar>(n);
+            const bool dual = RowWorkspace<Scalar>::solved_by_dual(n, k) && ridge > 0;
+            if (dual && detail::explicit_row_dual(ws, ratings, right, ridge, r)) {
+                return &ws.x;
+            }
+            detail::explicit_row_primal(ws, ratings, right, ridge, r);
+            return nullptr;  // solved with the thread's next batch
+        },
+        1, row_deltas);
 }
 
 extern template double explicit_half_epoch(const CsrView<float, std::int32_t>&, MatrixMap<float>,
-                                           ConstMatrixMap<float>, float, int);
+                                           ConstMatrixMap<float>, float, int, double*);
 extern template double explicit_half_epoch(const CsrView<float, std::int64_t>&, MatrixMap<float>,
-                                           ConstMatrixMap<float>, float, int);
+                                           ConstMatrixMap<float>, float, int, double*);
 extern template double explicit_half_epoch(const CsrView<double, std::int32_t>&, MatrixMap<double>,
-                                           ConstMatrixMap<double>, double, int);
+                                           ConstMatrixMap<double>, double, int, double*);
 extern template double explicit_half_epoch(const CsrView<double, std::int64_t>&, MatrixMap<double>,
-                                           ConstMatrixMap<double>, double, int);
+                                           ConstMatrixMap<double>, double, int, double*);
 
 }  // namespace alskit

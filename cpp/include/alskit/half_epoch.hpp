@@ -187,14 +187,19 @@ void check_half_epoch_shapes(const CsrView<Scalar, Ptr>& rows, Index solve_rows,
 /// workspace.batch's free slot (solvers other than
 /// conjugate gradient) and returns nullptr: those systems are then solved in batches.
 /// Empty rows become zero without calling it. Returns Σ_r ‖new_r − old_r‖², summed in row
-/// order so the value never depends on the thread count.
+/// order so the value never depends on the thread count. `row_deltas` (null, or room for
+/// one double per row) receives each row's ‖new_r − old_r‖², the sum's terms: a caller that
+/// splits a matrix's rows at any row (not only at reduction blocks) adds them up again with
+/// ordered_sum's order.
 template <class Scalar, class Ptr, class SolveRow>
 double update_rows(const CsrView<Scalar, Ptr>& rows, MatrixMap<Scalar> left, RowSolver solver,
-                   int threads, SolveRow solve_row, Index block = 1) {
+                   int threads, SolveRow solve_row, Index block = 1, double* row_deltas = nullptr) {
     const Index k = left.cols();
     Index longest = 0;
     for (Index r = 0; r < rows.nrows; ++r) longest = std::max(longest, rows.row_length(r));
-    std::vector<double> deltas(static_cast<std::size_t>(rows.nrows), 0.0);
+    std::vector<double> own;
+    if (row_deltas == nullptr) own.resize(static_cast<std::size_t>(rows.nrows));
+    double* const deltas = row_deltas != nullptr ? row_deltas : own.data();
     const auto store = [&](Index r, const Vector<Scalar>& solution) {
         auto current = left.row(r);
         deltas[static_cast<std::size_t>(r)] =
@@ -220,7 +225,7 @@ double update_rows(const CsrView<Scalar, Ptr>& rows, MatrixMap<Scalar> left, Row
             if (ws.batch) ws.batch->flush(store);
         },
         k, solver, longest, block);
-    return ordered_sum(deltas);
+    return ordered_sum(deltas, static_cast<std::size_t>(rows.nrows));
 }
 
 }  // namespace alskit

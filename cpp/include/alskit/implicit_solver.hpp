@@ -352,12 +352,14 @@ void implicit_row_subspace(RowWorkspace<Scalar>& ws, const CsrView<Scalar, Ptr>&
 /// is null (b = 1 + v) or holds one b per entry of `conf`, aligned with its values. `steps`:
 /// conjugate-gradient iterations or subspace sweeps (ignored by Cholesky, but checked
 /// whatever the solver: one rule); `block_size`: the subspace solver's b (1 ≤ b; b ≥ k is
-/// one block, the exact solve).
+/// one block, the exact solve). `row_deltas`: null, or room for each row's ‖Δ‖² (see
+/// update_rows).
 template <class Scalar, class Ptr>
 double implicit_half_epoch(const CsrView<Scalar, Ptr>& conf, MatrixMap<Scalar> left,
                            ConstMatrixMap<Scalar> right, ConstSquareMap<Scalar> gram,
                            ImplicitSolver solver, int steps, int threads,
-                           const Scalar* targets = nullptr, Index block_size = 1) {
+                           const Scalar* targets = nullptr, Index block_size = 1,
+                           double* row_deltas = nullptr) {
     check_half_epoch_shapes(conf, left.rows(), left.cols(), right);
     require(gram.rows() == right.cols() && gram.cols() == right.cols(),
             "gram must be k × k with k = ", right.cols());
@@ -392,13 +394,13 @@ double implicit_half_epoch(const CsrView<Scalar, Ptr>& conf, MatrixMap<Scalar> l
             detail::implicit_row_cg(ws, conf, right, gram, targets, r, left.row(r), steps);
             return &ws.x;
         },
-        block_size);
+        block_size, row_deltas);
 }
 
-#define ALSKIT_DECLARE_IMPLICIT(Scalar, Ptr)                                                   \
-    extern template double implicit_half_epoch(const CsrView<Scalar, Ptr>&, MatrixMap<Scalar>, \
-                                               ConstMatrixMap<Scalar>, ConstSquareMap<Scalar>, \
-                                               ImplicitSolver, int, int, const Scalar*, Index);
+#define ALSKIT_DECLARE_IMPLICIT(Scalar, Ptr)                                    \
+    extern template double implicit_half_epoch(                                 \
+        const CsrView<Scalar, Ptr>&, MatrixMap<Scalar>, ConstMatrixMap<Scalar>, \
+        ConstSquareMap<Scalar>, ImplicitSolver, int, int, const Scalar*, Index, double*);
 ALSKIT_DECLARE_IMPLICIT(float, std::int32_t)
 ALSKIT_DECLARE_IMPLICIT(float, std::int64_t)
 ALSKIT_DECLARE_IMPLICIT(double, std::int32_t)

@@ -138,11 +138,11 @@ constexpr Index reduction_block_rows = 4096;
 /// Σ terms in index order within blocks of reduction_block_rows, then the block sums in
 /// order: the total never depends on which thread computed which term, and equals the
 /// ordered sum of the block totals of any block-aligned split of the terms.
-inline double ordered_sum(const std::vector<double>& terms) {
+inline double ordered_sum(const double* terms, std::size_t count) {
     double total = 0.0;
     const std::size_t block = static_cast<std::size_t>(reduction_block_rows);
-    for (std::size_t lo = 0; lo < terms.size(); lo += block) {
-        const std::size_t hi = std::min(terms.size(), lo + block);
+    for (std::size_t lo = 0; lo < count; lo += block) {
+        const std::size_t hi = std::min(count, lo + block);
         double partial = 0.0;
         for (std::size_t i = lo; i < hi; ++i) partial += terms[i];
         total += partial;

@@ -115,19 +115,29 @@ def solve_rows(
     left: NDArray[Any],
     right: NDArray[Any],
     gram: NDArray[Any] | None,
-) -> float:
-    """One native half-epoch call on a block of rows (``left`` updated in place); returns
-    the kernel's Σ‖Δrow‖². Trusted: the block was validated once (``train_stats``) and the
-    factors are initial draws, the kernels' output or checked checkpoint reads."""
+    row_deltas: NDArray[np.float64],
+) -> None:
+    """One native half-epoch call on a block of rows (``left`` updated in place, each row's
+    ‖Δ‖² into ``row_deltas``). Trusted: the block was validated once (``train_stats``) and
+    the factors are initial draws, the kernels' output or checked checkpoint reads."""
     with blas_limited():
         if spec.explicit:
-            return core.explicit_half_epoch(
-                indptr, indices, values, left, right, spec.reg(side), threads=1, trusted=True
+            core.explicit_half_epoch(
+                indptr,
+                indices,
+                values,
+                left,
+                right,
+                spec.reg(side),
+                threads=1,
+                trusted=True,
+                row_deltas=row_deltas,
             )
+            return
         assert gram is not None
         scorer = spec.scorer()
         weights, targets = scorer._solve_inputs(values)
-        return core.implicit_half_epoch(
+        core.implicit_half_epoch(
             indptr,
             indices,
             weights,
@@ -138,6 +148,7 @@ def solve_rows(
             threads=1,
             **scorer._solver_options,
             trusted=targets is None,
+            row_deltas=row_deltas,
         )
 
 

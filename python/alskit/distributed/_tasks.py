@@ -19,7 +19,14 @@ from numpy.typing import NDArray
 from .._atomic import atomic_output
 from .._native import core
 from ..als._serving import select_top_n
-from ..bias import BiasModel, item_biases_of, rating_sum_partials, user_biases_of
+from ..bias import (
+    BiasModel,
+    ReductionPart,
+    item_biases_of,
+    reduction_parts,
+    row_sums,
+    user_biases_of,
+)
 from ..data import CSRMatrix, Vocabulary
 from ..recommendations import Recommendations
 from ._blocks import Layout, RowBlock
@@ -39,10 +46,12 @@ def item(pair: Any, index: int) -> Any:
 # ---- data preparation --------------------------------------------------------------------
 
 
-def rating_partials(block: RowBlock) -> NDArray[np.float64]:
-    if block.values is None:
+def rating_partials(block: RowBlock, n: int) -> list[ReductionPart]:
+    """The block's share of Σ ratings over the ``n`` user rows (for the global mean)."""
+    values = block.values
+    if values is None:
         raise ValueError("the bias model needs ratings, but the dataset has no rating column")
-    return rating_sum_partials(block.indptr, block.values)
+    return reduction_parts(block.lo, n, row_sums(block.indptr, lambda s: values[s]))
 
 
 def item_biases(block: RowBlock, global_bias: float, damping: float) -> NDArray[np.float64]:
@@ -157,32 +166,19 @@ def concat_rows(*blocks: NDArray[Any]) -> NDArray[Any]:
 def solve_block(
     spec: Spec,
     side: Side,
+    n: int,
     block: RowBlock,
     left: NDArray[Any],
     right: NDArray[Any],
     gram: NDArray[Any] | None,
-) -> tuple[NDArray[Any], NDArray[np.float64]]:
-    """The block's new factors and the Σ‖Δrow‖² of each of its reduction blocks (one native
-    call per reduction block, so each returns exactly that block's partial)."""
+) -> tuple[NDArray[Any], list[ReductionPart]]:
+    """The block's new factors (one native call) and its share of Σ‖Δrow‖² over the side's
+    ``n`` rows (:func:`~alskit.bias.reduction_parts` of the kernel's per-row terms)."""
     assert block.values is not None  # a training block always has its values
     new = left.copy()
-    step = core.reduction_block_rows()
-    n = block.hi - block.lo
-    partials = np.zeros((n + step - 1) // step)
-    for j, lo in enumerate(range(0, n, step)):
-        hi = min(n, lo + step)
-        a, b = int(block.indptr[lo]), int(block.indptr[hi])
-        partials[j] = solve_rows(
-            spec,
-            side,
-            np.ascontiguousarray(block.indptr[lo : hi + 1] - a),
-            block.indices[a:b],
-            block.values[a:b],
-            new[lo:hi],
-            right,
-            gram,
-        )
-    return new, partials
+    terms = np.empty(block.hi - block.lo)
+    solve_rows(spec, side, block.indptr, block.indices, block.values, new, right, gram, terms)
+    return new, reduction_parts(block.lo, n, terms)
 
 
 def received_rows(k: int, dtype: str, *received: NDArray[Any]) -> NDArray[Any]:

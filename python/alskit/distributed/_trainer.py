@@ -13,7 +13,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from ..bias import BiasModel, damping_pair, ordered_total
+from ..bias import BiasModel, damping_pair, parts_total
 from ..data import CSRMatrix, Dataset, Vocabulary
 from ..data._compat import require_module
 from ..data.matrix import indptr_dtype
@@ -110,9 +110,10 @@ class DaskTrainer:
     workers and blocks — and leaves it an ordinary trained scorer. ``data`` is a local
     :class:`~alskit.data.Dataset` or a Dask DataFrame of (user, item[, rating]) rows.
 
-    ``blocks``: row blocks per side (default four per worker; each whole 4096-row reduction
-    blocks, their sizes as even as that allows, fewer only where a side has fewer
-    reduction blocks; placed to balance the solve cost per worker).
+    ``blocks``: row blocks per side (default four per worker), their sizes as even as
+    allowed, and placed to balance the solve cost per worker. Implicit ALS cuts them at
+    whole 4096-row reduction blocks (their Gram partials are reduced), so a side of fewer
+    reduction blocks has fewer blocks; explicit ALS cuts them at any row.
     ``mode``: ``"broadcast"`` ships the whole fixed side to every worker each half-epoch,
     ``"routed"`` ships each block only the fixed rows it references (planned once);
     ``"auto"`` broadcasts when the larger factor matrix fits ``memory_budget`` bytes per
@@ -230,7 +231,7 @@ class DaskTrainer:
         self.stats = RunStats()
         self.stats.pinned = self._pin()
 
-        users, items, user_side, item_side = self._blocks_of(data)
+        users, items, user_side, item_side = self._blocks_of(data, spec)
         block_nnz = {}
         for s in (user_side, item_side):
             self.stats.blocks[s.name] = s.layout.count
@@ -301,8 +302,8 @@ class DaskTrainer:
         parts = self.client.gather(done.deltas_p + done.deltas_q)
         split = len(done.deltas_p)
         metrics = {
-            "deltaP": delta_norm(ordered_total(np.concatenate(parts[:split]))),
-            "deltaQ": delta_norm(ordered_total(np.concatenate(parts[split:]))),
+            "deltaP": delta_norm(parts_total(parts[:split])),
+            "deltaQ": delta_norm(parts_total(parts[split:])),
         }
         if self.checkpoint_dir is not None:
             self._checkpoint(done, fp, user_side, item_side)
@@ -310,15 +311,18 @@ class DaskTrainer:
         if self.on_epoch is not None:
             self.on_epoch(done.epoch, metrics)
 
-    def _blocks_of(self, data: Any) -> tuple[Vocabulary, Vocabulary, _Side, _Side]:
+    def _blocks_of(self, data: Any, spec: Spec) -> tuple[Vocabulary, Vocabulary, _Side, _Side]:
         workers = self._workers()
         count = self.blocks if self.blocks is not None else 4 * len(workers)
+        # Blocks whose Gram partials are reduced must be whole reduction blocks; the others
+        # are cut at any row, so that a side with few reduction blocks still splits evenly.
+        unit = None if needs_gram(spec) else 1
         if hasattr(data, "to_delayed") and hasattr(data, "npartitions"):
-            return self._frame_blocks(data, count)
+            return self._frame_blocks(data, count, unit)
         from ..als._base import _as_dataset
 
         ds: Dataset = _as_dataset(data)
-        ul, il = Layout.of(ds.user_count, count), Layout.of(ds.item_count, count)
+        ul, il = Layout.of(ds.user_count, count, unit), Layout.of(ds.item_count, count, unit)
         ub, ib = dataset_blocks(ds, ul, il)
         sides = []
         for name, layout, blocks in (("user", ul, ub), ("item", il, ib)):
@@ -333,7 +337,9 @@ class DaskTrainer:
             sides.append(side)
         return ds.users, ds.items, sides[0], sides[1]
 
-    def _frame_blocks(self, frame: Any, count: int) -> tuple[Vocabulary, Vocabulary, _Side, _Side]:
+    def _frame_blocks(
+        self, frame: Any, count: int, unit: int | None
+    ) -> tuple[Vocabulary, Vocabulary, _Side, _Side]:
         cols = find_columns([str(c) for c in frame.columns], *self.columns)
         keep = [c for c in (cols.user, cols.item, cols.rating) if c is not None]
         parts = self.client.compute(frame[keep].to_delayed())
@@ -345,7 +351,7 @@ class DaskTrainer:
         )
         users, items = vocabulary_of(uniques_u, "user"), vocabulary_of(uniques_i, "item")
         del uniques_u, uniques_i
-        ul, il = Layout.of(users.size, count), Layout.of(items.size, count)
+        ul, il = Layout.of(users.size, count, unit), Layout.of(items.size, count, unit)
         uv, iv = self.client.scatter([users, items], broadcast=True)
         split = [
             self._submit(split_partition, p, i, cols, uv, iv, ul, il) for i, p in enumerate(parts)
@@ -369,8 +375,11 @@ class DaskTrainer:
         """The damped bias model (``nnz`` ratings), from per-block sums added in the local
         order."""
         beta_user, beta_item = damping_pair(spec.config.damping)
-        partials = self.client.gather([self._submit(t.rating_partials, r) for r in user_side.rows])
-        global_bias = ordered_total(np.concatenate(partials)) / nnz
+        n = user_side.layout.n
+        partials = self.client.gather(
+            [self._submit(t.rating_partials, r, n) for r in user_side.rows]
+        )
+        global_bias = parts_total(partials) / nnz
         item_b = np.concatenate(
             self.client.gather(
                 [self._submit(t.item_biases, r, global_bias, beta_item) for r in item_side.rows]
@@ -496,7 +505,15 @@ class DaskTrainer:
                 train = side.routed
             for b in blocks:
                 results[b] = self._submit(
-                    t.solve_block, spec, side.name, train[b], side.factors[b], right, gram, at=at
+                    t.solve_block,
+                    spec,
+                    side.name,
+                    side.layout.n,
+                    train[b],
+                    side.factors[b],
+                    right,
+                    gram,
+                    at=at,
                 )
         factors = [
             self._submit(t.item, r, 0, at=self._owner(side, b)) for b, r in enumerate(results)
