@@ -137,13 +137,14 @@ HalfEpochArgs half_epoch_args(const py::object& indptr, const py::object& indice
     return a;
 }
 
-/// `row_deltas` (None or a writeable float64 array of one entry per row) receives each row's
-/// ‖Δ‖²: the terms of the returned sum, for callers that split the rows anywhere.
+/// `row_deltas` (None or a writeable float64 array of one entry per row, sharing no memory
+/// with the other arguments) receives each row's ‖Δ‖²: the terms of the returned sum, for
+/// callers that split the rows anywhere.
 double* row_deltas_data(const py::object& obj, py::ssize_t rows) {
     if (obj.is_none()) return nullptr;
     py::array a = require_array(obj, "row_deltas", 1);
     require_writeable(a, "row_deltas");
-    if (value_type(a, "row_deltas") != ValueType::float64) {  // whatever the factors' dtype
+    if (a.dtype().kind() != 'f' || a.itemsize() != 8) {  // whatever the factors' dtype
         throw py::type_error("row_deltas must have dtype float64, got " +
                              py::str(a.dtype()).cast<std::string>());
     }

@@ -10,6 +10,7 @@ import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
 from ._native import core
+from ._reduction import block_partials, ordered_total
 from .data import Dataset, ItemList, Vocabulary
 
 Damping: TypeAlias = float | dict[Literal["user", "item"], float]
@@ -50,69 +51,6 @@ def row_sums(
             rows, weights=values(slice(int(indptr[lo]), int(indptr[hi]))), minlength=hi - lo
         )
     return out
-
-
-def block_partials(per_row: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Sequential sums of ``per_row`` within blocks of ``reduction_block_rows`` rows: summed
-    in order with :func:`ordered_total`, the partials of row blocks aligned to that size give
-    the whole matrix's total bit for bit (the half-epochs' Σ‖Δ‖² and the Gram use the same
-    blocks)."""
-    blocks = np.arange(len(per_row)) // core.reduction_block_rows()
-    sums = np.bincount(blocks, weights=per_row, minlength=int(blocks[-1]) + 1 if len(blocks) else 0)
-    return sums.astype(np.float64, copy=False)
-
-
-def ordered_total(partials: NDArray[np.float64]) -> float:
-    """Σ partials, added in order."""
-    return float(np.bincount(np.zeros(len(partials), np.intp), weights=partials, minlength=1)[0])
-
-
-#: A row block's share of one reduction block: (its index, whether the row block covers it
-#: whole, then its sum as one value, else the terms of the rows it covers).
-ReductionPart = tuple[int, bool, NDArray[np.float64]]
-
-
-def reduction_parts(lo: int, n: int, per_row: NDArray[np.float64]) -> list[ReductionPart]:
-    """The terms ``per_row`` of rows [lo, lo + len(per_row)) of an ``n``-row matrix, by the
-    reduction blocks they overlap: summed where the rows cover a block whole, kept as terms
-    where they cover a part of one (its other rows are in a neighbouring row block). So row
-    blocks cut at any row, not only at reduction blocks, add up with :func:`parts_total`
-    to the whole matrix's blocked total, bit for bit."""
-    step = core.reduction_block_rows()
-    hi = lo + len(per_row)
-    parts: list[ReductionPart] = []
-    for r in range(lo // step, -(-hi // step)):
-        a, b = max(lo, r * step), min(hi, (r + 1) * step)
-        terms = per_row[a - lo : b - lo]
-        whole = a == r * step and b == min(n, (r + 1) * step)
-        parts.append((r, whole, block_partials(terms) if whole else terms))
-    return parts
-
-
-def parts_total(blocks: list[list[ReductionPart]]) -> float:
-    """Σ of every row block's :func:`reduction_parts` (the row blocks in row order): each
-    reduction block's terms summed in row order, then the block sums in block order, as the
-    kernels' blocked reductions add them."""
-    sums: dict[int, NDArray[np.float64]] = {}
-    pieces: dict[int, list[NDArray[np.float64]]] = {}
-    for parts in blocks:
-        for r, whole, values in parts:
-            if whole:
-                sums[r] = values
-            else:
-                pieces.setdefault(r, []).append(values)
-    for r, terms in pieces.items():
-        sums[r] = block_partials(np.concatenate(terms))
-    if not sums:
-        return 0.0
-    return ordered_total(np.concatenate([sums[r] for r in sorted(sums)]))
-
-
-def rating_sum_partials(
-    indptr: NDArray[np.integer[Any]], ratings: NDArray[np.float64]
-) -> NDArray[np.float64]:
-    """Block partials of Σ ratings over user-major rows (for the global mean)."""
-    return block_partials(row_sums(indptr, lambda s: ratings[s]))
 
 
 def item_biases_of(
@@ -177,7 +115,8 @@ class BiasModel:
         iu_indptr, _, iu_ratings = core.transpose_csr(
             ui.indptr, ui.indices, np.ascontiguousarray(ratings, np.float64), data.item_count
         )
-        global_bias = ordered_total(rating_sum_partials(ui.indptr, ratings)) / len(ratings)
+        rating_sums = row_sums(ui.indptr, lambda s: ratings[s])
+        global_bias = ordered_total(block_partials(rating_sums)) / len(ratings)
         item_biases = item_biases_of(iu_indptr, iu_ratings, global_bias, beta_item)
         user_biases = user_biases_of(
             ui.indptr, ui.indices, ratings, global_bias, item_biases, beta_user

@@ -183,7 +183,7 @@ def test_row_deltas_are_the_terms_of_the_total(
     thread count; rows solved in calls cut at arbitrary rows get the same factors, and their
     terms, added by reduction_parts/parts_total, the whole call's total bit for bit (what
     alskit.distributed's explicit blocks rely on)."""
-    from alskit.bias import parts_total, reduction_parts
+    from alskit._reduction import parts_total, reduction_parts
 
     base, right64, left64 = problem("normal" if kind == "explicit" else "weights")
     csr, (right, left0) = as_dtype(base, dtype, right64, left64)
@@ -199,7 +199,7 @@ def test_row_deltas_are_the_terms_of_the_total(
     diff = left.astype(np.float64) - left0.astype(np.float64)
     rtol = 1e-5 if dtype == np.float32 else 1e-12
     np.testing.assert_allclose(deltas, (diff**2).sum(axis=1), rtol=rtol)
-    assert parts_total([reduction_parts(0, n, deltas)]) == float(total)
+    assert parts_total([reduction_parts(0, n, deltas)], n) == float(total)
 
     cuts = [0, 1, 1000, 4096, 4100, 8191, 8500, n]  # inside, at and across reduction blocks
     pieces, parts = [], []
@@ -209,17 +209,23 @@ def test_row_deltas_are_the_terms_of_the_total(
         pieces.append(piece)
         parts.append(reduction_parts(lo, n, terms))
     assert np.array_equal(np.concatenate(pieces), left)
-    assert parts_total(parts) == float(total)
+    assert parts_total(parts, n) == float(total)
 
 
-def test_row_deltas_must_fit_the_rows(core: ModuleType) -> None:
-    base, right, left0 = problem("normal")
-    solve = _half_epoch(core, "explicit", base, right)
+@pytest.mark.parametrize("kind", ["explicit", "implicit"])
+def test_row_deltas_must_fit_the_rows(core: ModuleType, kind: str) -> None:
+    base, right, left0 = problem("normal" if kind == "explicit" else "weights")
+    solve = _half_epoch(core, kind, base, right)
     n = len(left0)
     with pytest.raises(ValueError, match=f"row_deltas must have {n} entries"):
         solve(left0.copy(), 0, n, 1, np.empty(n - 1))
-    with pytest.raises(TypeError, match="row_deltas must have dtype float64, got float32"):
-        solve(left0.copy(), 0, n, 1, np.empty(n, np.float32))
+    for dtype in ("float32", "int64"):
+        with pytest.raises(TypeError, match=f"row_deltas must have dtype float64, got {dtype}"):
+            solve(left0.copy(), 0, n, 1, np.empty(n, dtype))
+    with pytest.raises(ValueError, match="row_deltas must be 1-dimensional"):
+        solve(left0.copy(), 0, n, 1, np.empty((n, 1)))
+    with pytest.raises(ValueError, match="row_deltas must be C-contiguous"):
+        solve(left0.copy(), 0, n, 1, np.empty(2 * n)[::2])
     frozen = np.empty(n)
     frozen.flags.writeable = False
     with pytest.raises(ValueError, match="row_deltas is read-only"):

@@ -65,12 +65,15 @@ def test_three_workers_equal_local(
     _check(client3, ratings, name, mode, blocks)
 
 
-@pytest.mark.parametrize("mode", ["broadcast", "routed"])
-def test_explicit_blocks_cut_at_any_row_equal_local(client2: Any, ratings: Any, mode: str) -> None:
-    # Explicit ALS reduces no Gram, so its blocks are cut at any row: 7 blocks of 13,000
-    # users and of 9,000 items start inside reduction blocks, and some lie within one.
-    # (Whole reduction blocks would give 4 and 3.)
-    trainer = _check(client2, ratings, "explicit", mode, 7)
+@pytest.mark.parametrize(
+    ("name", "mode"), [("explicit", "broadcast"), ("implicit-cholesky", "routed")]
+)
+def test_blocks_within_reduction_blocks_equal_local(
+    client2: Any, ratings: Any, name: str, mode: str
+) -> None:
+    # 7 blocks of 13,000 users and of 9,000 items: every block starts inside a 4096-row
+    # reduction block, and some lie within one (whole reduction blocks would give 4 and 3).
+    trainer = _check(client2, ratings, name, mode, 7)
     assert trainer.stats.blocks == {"user": 7, "item": 7}
 
 

@@ -1,12 +1,9 @@
 """Row blocks of the interaction matrix, in both orientations, built on the workers.
 
-A side (users or items) is cut into blocks of rows. Where the other half-epoch needs the
-side's Gram matrix (implicit ALS), the blocks are whole multiples of the native reductions'
-block size (``core.reduction_block_rows()``), so that their Gram partials, summed in block
-order, are exactly the local whole-matrix Gram; otherwise (explicit ALS) they are cut at any
-row, as even as possible (Σ‖Δ‖² and Σ ratings are added from per-row terms:
-:func:`alskit.bias.reduction_parts`). Each block is a CSR of its rows (global column
-numbers) with the raw ratings (float64, or None).
+A side (users or items) is cut into blocks of rows, at any row: the reductions over a side
+(its Gram, Σ‖Δ‖², Σ ratings) are added from each block's reduction parts in the local
+kernels' order, whichever blocks share a 4096-row reduction block (alskit._reduction). Each
+block is a CSR of its rows (global column numbers) with the raw ratings (float64, or None).
 
 Inputs: a local :class:`~alskit.data.Dataset` (sliced on the client, each block shipped as
 the argument of the task that holds it, so a lost block is rebuilt from its task), or a Dask
@@ -17,7 +14,6 @@ from its pieces (the client never holds the interactions).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,21 +28,17 @@ from ..data._columns import Columns, resolve_columns
 
 @dataclass(frozen=True)
 class Layout:
-    """``n`` rows in blocks of whole units of ``unit`` rows (by default a reduction block,
-    ``core.reduction_block_rows()`` rows; the last unit possibly short), as even as that
-    allows: of ``u`` units, block ``b`` of ``count`` starts at unit ``u·b // count``. So the
-    blocks' sizes differ by at most one unit, and any count of blocks asked, up to ``u``, is
-    kept: a count that is a multiple of the worker count can balance the workers exactly."""
+    """``n`` rows in ``count`` blocks of consecutive rows, as even as can be: block ``b``
+    starts at row ``n·b // count`` (at most one block per row, and one block if ``n`` is 0),
+    so a count that is a multiple of the worker count can balance the workers exactly."""
 
     n: int
     starts: tuple[int, ...]
 
     @classmethod
-    def of(cls, n: int, blocks: int, unit: int | None = None) -> Layout:
-        unit = core.reduction_block_rows() if unit is None else unit
-        units = max(1, math.ceil(n / unit))
-        count = max(1, min(blocks, units))
-        return cls(n, tuple(min(n, units * b // count * unit) for b in range(count)))
+    def of(cls, n: int, blocks: int) -> Layout:
+        count = max(1, min(blocks, n))
+        return cls(n, tuple(n * b // count for b in range(count)))
 
     @property
     def count(self) -> int:

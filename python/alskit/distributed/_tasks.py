@@ -2,7 +2,7 @@
 
 Every function is pure: it never modifies its inputs (a lost result is recomputed from the
 same inputs and must come out the same), and its reductions run in the local training's
-order (block partials added in block order).
+order (each block's share returned as reduction parts: :func:`alskit.bias.reduction_parts`).
 """
 
 from __future__ import annotations
@@ -18,15 +18,9 @@ from numpy.typing import NDArray
 
 from .._atomic import atomic_output
 from .._native import core
+from .._reduction import ReductionPart, reduced_blocks, reduction_parts
 from ..als._serving import select_top_n
-from ..bias import (
-    BiasModel,
-    ReductionPart,
-    item_biases_of,
-    reduction_parts,
-    row_sums,
-    user_biases_of,
-)
+from ..bias import BiasModel, item_biases_of, row_sums, user_biases_of
 from ..data import CSRMatrix, Vocabulary
 from ..recommendations import Recommendations
 from ._blocks import Layout, RowBlock
@@ -138,20 +132,22 @@ def take_rows(factors: NDArray[Any], rows: NDArray[np.int64]) -> NDArray[Any]:
 # ---- one half-epoch ------------------------------------------------------------------------
 
 
-def gram_partials(factors: NDArray[Any]) -> list[NDArray[Any]]:
-    """The Gram partial of each reduction block of a fixed-side factor block (the factors
-    are the kernels' own output, or checked when read: trusted)."""
-    step = core.reduction_block_rows()
-    return [
-        core.gram(np.ascontiguousarray(factors[lo : lo + step]), 0.0, threads=1, trusted=True)
-        for lo in range(0, len(factors), step)
-    ]
+def _gram_of(rows: NDArray[Any]) -> NDArray[Any]:
+    """One reduction block's Gram partial (the rows are the kernels' own output, or checked
+    when read: trusted)."""
+    return core.gram(np.ascontiguousarray(rows), 0.0, threads=1, trusted=True)
 
 
-def gram_total(reg: float, *blocks: list[NDArray[Any]]) -> NDArray[Any]:
-    """Σ of every block's Gram partials, added in block order (the local reduction's
+def gram_parts(factors: NDArray[Any], lo: int, n: int) -> list[ReductionPart]:
+    """A fixed-side factor block's share of the Gram: the partial of each reduction block it
+    holds whole, and its rows of the ones it shares with a neighbouring block."""
+    return reduction_parts(lo, n, factors, _gram_of)
+
+
+def gram_total(reg: float, n: int, *blocks: list[ReductionPart]) -> NDArray[Any]:
+    """Σ of the ``n`` rows' Gram partials, added in block order (the local reduction's
     order), plus ``reg`` on the diagonal: one task, so the reduction waits for no chain."""
-    partials = [g for block in blocks for g in block]
+    partials = reduced_blocks(list(blocks), n, _gram_of)
     total = np.zeros_like(partials[0])
     for g in partials:
         total += g

@@ -13,7 +13,8 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from ..bias import BiasModel, damping_pair, parts_total
+from .._reduction import parts_total
+from ..bias import BiasModel, damping_pair
 from ..data import CSRMatrix, Dataset, Vocabulary
 from ..data._compat import require_module
 from ..data.matrix import indptr_dtype
@@ -92,7 +93,8 @@ class _Side:
 
 @dataclass
 class _Epoch:
-    """An epoch's submitted results: its Σ‖Δ‖² partials and its factor blocks (futures)."""
+    """An epoch's submitted results: its blocks' shares of Σ‖Δ‖² (reduction parts) and its
+    factor blocks (futures)."""
 
     epoch: int
     deltas_p: list[Any]
@@ -110,10 +112,8 @@ class DaskTrainer:
     workers and blocks — and leaves it an ordinary trained scorer. ``data`` is a local
     :class:`~alskit.data.Dataset` or a Dask DataFrame of (user, item[, rating]) rows.
 
-    ``blocks``: row blocks per side (default four per worker), their sizes as even as
-    allowed, and placed to balance the solve cost per worker. Implicit ALS cuts them at
-    whole 4096-row reduction blocks (their Gram partials are reduced), so a side of fewer
-    reduction blocks has fewer blocks; explicit ALS cuts them at any row.
+    ``blocks``: row blocks per side (default four per worker; at most one per row), of
+    rows as even in number as can be, placed to balance the solve cost per worker.
     ``mode``: ``"broadcast"`` ships the whole fixed side to every worker each half-epoch,
     ``"routed"`` ships each block only the fixed rows it references (planned once);
     ``"auto"`` broadcasts when the larger factor matrix fits ``memory_budget`` bytes per
@@ -231,7 +231,7 @@ class DaskTrainer:
         self.stats = RunStats()
         self.stats.pinned = self._pin()
 
-        users, items, user_side, item_side = self._blocks_of(data, spec)
+        users, items, user_side, item_side = self._blocks_of(data)
         block_nnz = {}
         for s in (user_side, item_side):
             self.stats.blocks[s.name] = s.layout.count
@@ -302,8 +302,8 @@ class DaskTrainer:
         parts = self.client.gather(done.deltas_p + done.deltas_q)
         split = len(done.deltas_p)
         metrics = {
-            "deltaP": delta_norm(parts_total(parts[:split])),
-            "deltaQ": delta_norm(parts_total(parts[split:])),
+            "deltaP": delta_norm(parts_total(parts[:split], user_side.layout.n)),
+            "deltaQ": delta_norm(parts_total(parts[split:], item_side.layout.n)),
         }
         if self.checkpoint_dir is not None:
             self._checkpoint(done, fp, user_side, item_side)
@@ -311,18 +311,15 @@ class DaskTrainer:
         if self.on_epoch is not None:
             self.on_epoch(done.epoch, metrics)
 
-    def _blocks_of(self, data: Any, spec: Spec) -> tuple[Vocabulary, Vocabulary, _Side, _Side]:
+    def _blocks_of(self, data: Any) -> tuple[Vocabulary, Vocabulary, _Side, _Side]:
         workers = self._workers()
         count = self.blocks if self.blocks is not None else 4 * len(workers)
-        # Blocks whose Gram partials are reduced must be whole reduction blocks; the others
-        # are cut at any row, so that a side with few reduction blocks still splits evenly.
-        unit = None if needs_gram(spec) else 1
         if hasattr(data, "to_delayed") and hasattr(data, "npartitions"):
-            return self._frame_blocks(data, count, unit)
+            return self._frame_blocks(data, count)
         from ..als._base import _as_dataset
 
         ds: Dataset = _as_dataset(data)
-        ul, il = Layout.of(ds.user_count, count, unit), Layout.of(ds.item_count, count, unit)
+        ul, il = Layout.of(ds.user_count, count), Layout.of(ds.item_count, count)
         ub, ib = dataset_blocks(ds, ul, il)
         sides = []
         for name, layout, blocks in (("user", ul, ub), ("item", il, ib)):
@@ -337,9 +334,7 @@ class DaskTrainer:
             sides.append(side)
         return ds.users, ds.items, sides[0], sides[1]
 
-    def _frame_blocks(
-        self, frame: Any, count: int, unit: int | None
-    ) -> tuple[Vocabulary, Vocabulary, _Side, _Side]:
+    def _frame_blocks(self, frame: Any, count: int) -> tuple[Vocabulary, Vocabulary, _Side, _Side]:
         cols = find_columns([str(c) for c in frame.columns], *self.columns)
         keep = [c for c in (cols.user, cols.item, cols.rating) if c is not None]
         parts = self.client.compute(frame[keep].to_delayed())
@@ -351,7 +346,7 @@ class DaskTrainer:
         )
         users, items = vocabulary_of(uniques_u, "user"), vocabulary_of(uniques_i, "item")
         del uniques_u, uniques_i
-        ul, il = Layout.of(users.size, count, unit), Layout.of(items.size, count, unit)
+        ul, il = Layout.of(users.size, count), Layout.of(items.size, count)
         uv, iv = self.client.scatter([users, items], broadcast=True)
         split = [
             self._submit(split_partition, p, i, cols, uv, iv, ul, il) for i, p in enumerate(parts)
@@ -372,14 +367,14 @@ class DaskTrainer:
     def _bias(
         self, spec: Spec, user_side: _Side, item_side: _Side, items: Vocabulary, nnz: int
     ) -> BiasModel:
-        """The damped bias model (``nnz`` ratings), from per-block sums added in the local
-        order."""
+        """The damped bias model (``nnz`` ratings), its sums added in the local order (the
+        global mean's from the user blocks' reduction parts)."""
         beta_user, beta_item = damping_pair(spec.config.damping)
         n = user_side.layout.n
         partials = self.client.gather(
             [self._submit(t.rating_partials, r, n) for r in user_side.rows]
         )
-        global_bias = parts_total(partials) / nnz
+        global_bias = parts_total(partials, n) / nnz
         item_b = np.concatenate(
             self.client.gather(
                 [self._submit(t.item_biases, r, global_bias, beta_item) for r in item_side.rows]
@@ -464,15 +459,16 @@ class DaskTrainer:
         self, spec: Spec, mode: str, side: _Side, fixed: _Side
     ) -> tuple[list[Any], list[Any]]:
         """Solve every block of ``side`` given ``fixed``: new factor futures and the futures
-        of their Σ‖Δ‖² partials."""
+        of their shares of Σ‖Δ‖² (reduction parts)."""
         self._workers()
         gram = None
         if needs_gram(spec):
-            partials = [
-                self._submit(t.gram_partials, f, at=self._owner(fixed, c))
+            parts = [
+                self._submit(t.gram_parts, f, fixed.layout.bounds(c)[0], fixed.layout.n, at=at)
                 for c, f in enumerate(fixed.factors)
+                for at in [self._owner(fixed, c)]
             ]
-            gram = self._submit(t.gram_total, spec.reg(side.name), *partials)
+            gram = self._submit(t.gram_total, spec.reg(side.name), fixed.layout.n, *parts)
         results: list[Any] = [None] * side.layout.count
         for w, blocks in self._groups(side).items():
             at = self._at(w)
