@@ -5,7 +5,8 @@ order, then add the block sums in block order (``ordered_sum`` and the Gram in t
 core): the result never depends on the thread count. Here the same order for Python: whole
 matrices (:func:`block_partials`, :func:`ordered_total`), and matrices held as row blocks cut
 at any row (alskit.distributed): each row block gives its :func:`reduction_parts`, and
-:func:`reduced_blocks` rebuilds every reduction block's value from them, bit for bit.
+:func:`parts_total` adds them up to the whole matrix's sum, bit for bit (the Gram's parts:
+alskit.distributed._tasks).
 """
 
 from __future__ import annotations
@@ -56,32 +57,24 @@ def reduction_parts(
     return parts
 
 
-def reduced_blocks(
-    blocks: list[list[ReductionPart]], n: int, reduce: Reduce = block_partials
-) -> list[NDArray[Any]]:
-    """Every reduction block's value, in block order, from the :func:`reduction_parts` of
-    row blocks that hold the ``n`` rows (in row order, each row once): a block shared by row
-    blocks is reduced from their rows joined in row order."""
+def parts_total(blocks: list[list[ReductionPart]], n: int) -> float:
+    """Σ of per-row terms of ``n`` rows held in row blocks, from the blocks'
+    :func:`reduction_parts` (in row order, each row once), as the kernels' blocked sum adds
+    them: a reduction block shared by row blocks is summed from their terms joined in row
+    order."""
     step = core.reduction_block_rows()
-    values: dict[int, NDArray[Any]] = {}
+    sums: dict[int, NDArray[Any]] = {}
     pieces: dict[int, list[NDArray[Any]]] = {}
     for parts in blocks:
         for r, whole, value in parts:
             if whole:
-                values[r] = value
+                sums[r] = value
             else:
                 pieces.setdefault(r, []).append(value)
-    for r, rows in pieces.items():
-        if r in values or sum(len(p) for p in rows) != min(n, (r + 1) * step) - r * step:
+    for r, terms in pieces.items():
+        if r in sums or sum(len(t) for t in terms) != min(n, (r + 1) * step) - r * step:
             raise AssertionError(f"reduction block {r}: its rows are not covered exactly once")
-        values[r] = reduce(np.concatenate(rows))
-    if sorted(values) != list(range(-(-n // step))):
+        sums[r] = block_partials(np.concatenate(terms))
+    if sorted(sums) != list(range(-(-n // step))):
         raise AssertionError(f"the row blocks do not cover the {n} rows")
-    return [values[r] for r in range(len(values))]
-
-
-def parts_total(blocks: list[list[ReductionPart]], n: int) -> float:
-    """Σ of per-row terms held in row blocks (their :func:`reduction_parts`), as the kernels'
-    blocked sum adds them."""
-    sums = reduced_blocks(blocks, n)
-    return ordered_total(np.concatenate(sums)) if sums else 0.0
+    return ordered_total(np.concatenate([sums[r] for r in sorted(sums)])) if sums else 0.0

@@ -26,6 +26,17 @@ def test_blocks_are_consecutive_rows_of_even_count(n: int, blocks: int) -> None:
     np.testing.assert_array_equal(layout.block_of(np.arange(n)), expected.astype(np.int64))
 
 
+@pytest.mark.parametrize(("n", "blocks"), [(9_000, 7), (3 * UNIT, 3), (26_744, 8), (100, 4)])
+def test_shared_reduction_blocks_are_those_of_several_blocks(n: int, blocks: int) -> None:
+    layout = Layout.of(n, blocks)
+    owners = layout.block_of(np.arange(n))
+    expected = {
+        r: sorted(set(owners[r * UNIT : (r + 1) * UNIT].tolist()))
+        for r in range(layout.reduction_blocks)
+    }
+    assert layout.shared() == {r: bs for r, bs in expected.items() if len(bs) > 1}
+
+
 def test_ml20m_item_side_splits_evenly_over_two_workers() -> None:
     # 26,744 items are 7 reduction blocks of 4096: blocks of whole reduction blocks gave one
     # of two workers four and the other three; any-row blocks give 8 of 3,343 rows.

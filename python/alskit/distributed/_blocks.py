@@ -48,6 +48,22 @@ class Layout:
         hi = self.starts[b + 1] if b + 1 < len(self.starts) else self.n
         return self.starts[b], hi
 
+    @property
+    def reduction_blocks(self) -> int:
+        """The count of the native reductions' 4096-row blocks over the ``n`` rows."""
+        return -(-self.n // core.reduction_block_rows())
+
+    def shared(self) -> dict[int, list[int]]:
+        """The reduction blocks whose rows are in more than one block, each with those
+        blocks (in row order)."""
+        step = core.reduction_block_rows()
+        holders: dict[int, list[int]] = {}
+        for b in range(self.count):
+            lo, hi = self.bounds(b)
+            for r in range(lo // step, -(-hi // step) if hi > lo else 0):
+                holders.setdefault(r, []).append(b)
+        return {r: blocks for r, blocks in holders.items() if len(blocks) > 1}
+
     def block_of(self, rows: NDArray[Any]) -> NDArray[np.int64]:
         found = np.searchsorted(np.asarray(self.starts, np.int64), rows, side="right") - 1
         return found.astype(np.int64, copy=False)

@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 
 from .._atomic import atomic_output
 from .._native import core
-from .._reduction import ReductionPart, reduced_blocks, reduction_parts
+from .._reduction import ReductionPart, reduction_parts
 from ..als._serving import select_top_n
 from ..bias import BiasModel, item_biases_of, row_sums, user_biases_of
 from ..data import CSRMatrix, Vocabulary
@@ -138,19 +138,35 @@ def _gram_of(rows: NDArray[Any]) -> NDArray[Any]:
     return core.gram(np.ascontiguousarray(rows), 0.0, threads=1, trusted=True)
 
 
-def gram_parts(factors: NDArray[Any], lo: int, n: int) -> list[ReductionPart]:
-    """A fixed-side factor block's share of the Gram: the partial of each reduction block it
-    holds whole, and its rows of the ones it shares with a neighbouring block."""
-    return reduction_parts(lo, n, factors, _gram_of)
+GramParts = dict[int, NDArray[Any]]  # reduction block -> its Gram partial, or its rows here
 
 
-def gram_total(reg: float, n: int, *blocks: list[ReductionPart]) -> NDArray[Any]:
-    """Σ of the ``n`` rows' Gram partials, added in block order (the local reduction's
-    order), plus ``reg`` on the diagonal: one task, so the reduction waits for no chain."""
-    partials = reduced_blocks(list(blocks), n, _gram_of)
-    total = np.zeros_like(partials[0])
-    for g in partials:
-        total += g
+def gram_parts(factors: NDArray[Any], lo: int, n: int) -> tuple[GramParts, GramParts]:
+    """A fixed-side factor block's share of the Gram: the partials of the reduction blocks
+    it holds whole, and its rows of those it shares with neighbouring blocks."""
+    whole: GramParts = {}
+    shared: GramParts = {}
+    for r, is_whole, value in reduction_parts(lo, n, factors, _gram_of):
+        (whole if is_whole else shared)[r] = value
+    return whole, shared
+
+
+def shared_gram(r: int, *pieces: GramParts) -> GramParts:
+    """The Gram partial of reduction block ``r``, whose rows are in ``pieces`` (the shared
+    parts of its blocks, in row order)."""
+    return {r: _gram_of(np.concatenate([p[r] for p in pieces]))}
+
+
+def gram_total(reg: float, count: int, *partials: GramParts) -> NDArray[Any]:
+    """Σ of the ``count`` reduction blocks' Gram partials, added in block order (the local
+    reduction's order), plus ``reg`` on the diagonal: one task, so the reduction waits for
+    no chain."""
+    merged = {r: g for part in partials for r, g in part.items()}
+    if sorted(merged) != list(range(count)):
+        raise AssertionError(f"the Gram partials are not those of the {count} reduction blocks")
+    total = np.zeros_like(merged[0])
+    for r in range(count):
+        total += merged[r]
     total[np.diag_indices(len(total))] += total.dtype.type(reg)
     return total
 

@@ -463,12 +463,23 @@ class DaskTrainer:
         self._workers()
         gram = None
         if needs_gram(spec):
-            parts = [
-                self._submit(t.gram_parts, f, fixed.layout.bounds(c)[0], fixed.layout.n, at=at)
-                for c, f in enumerate(fixed.factors)
-                for at in [self._owner(fixed, c)]
+            # Each block's Gram partials stay where it is; only the rows of a reduction
+            # block that blocks share travel, to the last of them (at most 4096 rows).
+            lay = fixed.layout
+            whole, edges = [], []
+            for c, f in enumerate(fixed.factors):
+                at = self._owner(fixed, c)
+                pair = self._submit(t.gram_parts, f, lay.bounds(c)[0], lay.n, at=at)
+                whole.append(self._submit(t.item, pair, 0, at=at))
+                edges.append(self._submit(t.item, pair, 1, at=at))
+            shared = [
+                self._submit(
+                    t.shared_gram, r, *[edges[c] for c in cs], at=self._owner(fixed, cs[-1])
+                )
+                for r, cs in lay.shared().items()
             ]
-            gram = self._submit(t.gram_total, spec.reg(side.name), fixed.layout.n, *parts)
+            reg = spec.reg(side.name)
+            gram = self._submit(t.gram_total, reg, lay.reduction_blocks, *whole, *shared)
         results: list[Any] = [None] * side.layout.count
         for w, blocks in self._groups(side).items():
             at = self._at(w)
