@@ -75,6 +75,14 @@ def parts_total(blocks: list[list[ReductionPart]], n: int) -> float:
         if r in sums or sum(len(t) for t in terms) != min(n, (r + 1) * step) - r * step:
             raise AssertionError(f"reduction block {r}: its rows are not covered exactly once")
         sums[r] = block_partials(np.concatenate(terms))
-    if sorted(sums) != list(range(-(-n // step))):
-        raise AssertionError(f"the row blocks do not cover the {n} rows")
-    return ordered_total(np.concatenate([sums[r] for r in sorted(sums)])) if sums else 0.0
+    ordered = in_block_order(sums, n)
+    return ordered_total(np.concatenate(ordered)) if ordered else 0.0
+
+
+def in_block_order(values: dict[int, NDArray[Any]], n: int) -> list[NDArray[Any]]:
+    """The values of the reduction blocks of ``n`` rows, in block order; raises unless there
+    is exactly one for each."""
+    count = -(-n // core.reduction_block_rows())
+    if sorted(values) != list(range(count)):
+        raise AssertionError(f"the parts are not those of the {count} reduction blocks of {n} rows")
+    return [values[r] for r in range(count)]

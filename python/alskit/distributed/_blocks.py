@@ -48,11 +48,6 @@ class Layout:
         hi = self.starts[b + 1] if b + 1 < len(self.starts) else self.n
         return self.starts[b], hi
 
-    @property
-    def reduction_blocks(self) -> int:
-        """The count of the native reductions' 4096-row blocks over the ``n`` rows."""
-        return -(-self.n // core.reduction_block_rows())
-
     def shared(self) -> dict[int, list[int]]:
         """The reduction blocks whose rows are in more than one block, each with those
         blocks (in row order)."""

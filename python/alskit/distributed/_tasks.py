@@ -2,7 +2,7 @@
 
 Every function is pure: it never modifies its inputs (a lost result is recomputed from the
 same inputs and must come out the same), and its reductions run in the local training's
-order (each block's share returned as reduction parts: :func:`alskit.bias.reduction_parts`).
+order (each block's share returned as reduction parts: :func:`alskit._reduction.reduction_parts`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 
 from .._atomic import atomic_output
 from .._native import core
-from .._reduction import ReductionPart, reduction_parts
+from .._reduction import ReductionPart, in_block_order, reduction_parts
 from ..als._serving import select_top_n
 from ..bias import BiasModel, item_biases_of, row_sums, user_biases_of
 from ..data import CSRMatrix, Vocabulary
@@ -157,16 +157,14 @@ def shared_gram(r: int, *pieces: GramParts) -> GramParts:
     return {r: _gram_of(np.concatenate([p[r] for p in pieces]))}
 
 
-def gram_total(reg: float, count: int, *partials: GramParts) -> NDArray[Any]:
-    """Σ of the ``count`` reduction blocks' Gram partials, added in block order (the local
-    reduction's order), plus ``reg`` on the diagonal: one task, so the reduction waits for
-    no chain."""
-    merged = {r: g for part in partials for r, g in part.items()}
-    if sorted(merged) != list(range(count)):
-        raise AssertionError(f"the Gram partials are not those of the {count} reduction blocks")
-    total = np.zeros_like(merged[0])
-    for r in range(count):
-        total += merged[r]
+def gram_total(reg: float, n: int, *partials: GramParts) -> NDArray[Any]:
+    """Σ of the Gram partials of the reduction blocks of ``n`` rows, added in block order
+    (the local reduction's order), plus ``reg`` on the diagonal: one task, so the reduction
+    waits for no chain."""
+    ordered = in_block_order({r: g for part in partials for r, g in part.items()}, n)
+    total = np.zeros_like(ordered[0])
+    for g in ordered:
+        total += g
     total[np.diag_indices(len(total))] += total.dtype.type(reg)
     return total
 
@@ -185,7 +183,7 @@ def solve_block(
     gram: NDArray[Any] | None,
 ) -> tuple[NDArray[Any], list[ReductionPart]]:
     """The block's new factors (one native call) and its share of Σ‖Δrow‖² over the side's
-    ``n`` rows (:func:`~alskit.bias.reduction_parts` of the kernel's per-row terms)."""
+    ``n`` rows (:func:`~alskit._reduction.reduction_parts` of the kernel's per-row terms)."""
     assert block.values is not None  # a training block always has its values
     new = left.copy()
     terms = np.empty(block.hi - block.lo)

@@ -479,7 +479,7 @@ class DaskTrainer:
                 for r, cs in lay.shared().items()
             ]
             reg = spec.reg(side.name)
-            gram = self._submit(t.gram_total, reg, lay.reduction_blocks, *whole, *shared)
+            gram = self._submit(t.gram_total, reg, lay.n, *whole, *shared)
         results: list[Any] = [None] * side.layout.count
         for w, blocks in self._groups(side).items():
             at = self._at(w)
