@@ -82,3 +82,35 @@ def test_parts_must_cover_the_rows_once() -> None:
         parts_total([head, head, tail], n)  # rows 0-99 twice
     with pytest.raises(AssertionError, match="not those of the 4 reduction blocks"):
         parts_total([head, tail], n + UNIT)
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("mode", ["broadcast", "routed"])
+def test_planned_rows_count_each_crossing_row(seed: int, mode: str) -> None:
+    from alskit.distributed._trainer import _rows_moved, _Side
+
+    rng = np.random.default_rng(seed)
+    workers = int(rng.integers(2, 4))
+    fixed = _Side("item", Layout.of(int(rng.integers(2, 5 * UNIT)), int(rng.integers(2, 9))), [])
+    side = _Side("user", Layout.of(5_000, int(rng.integers(2, 9))), [])
+    fixed.owners = rng.integers(0, workers, fixed.layout.count).tolist()
+    side.owners = rng.integers(0, workers, side.layout.count).tolist()
+    side.sizes = {
+        (w, c): int(rng.integers(0, 50)) for w in range(workers) for c in range(fixed.layout.count)
+    }
+    # row by row: the solving workers without the row's block receive it (broadcast) or what
+    # their blocks reference there (routed); for the Gram, a row of a shared reduction block
+    # travels when its block's worker is not that of the block's last holder
+    holder = np.asarray(fixed.owners)[fixed.layout.block_of(np.arange(fixed.layout.n))]
+    solvers = set(side.owners)
+    if mode == "broadcast":
+        expected = sum(int((holder != w).sum()) for w in solvers)
+    else:
+        expected = sum(
+            side.sizes[(w, c)] for w in solvers for c, o in enumerate(fixed.owners) if o != w
+        )
+    assert _rows_moved(mode, side, fixed, gram=False) == expected
+    last = {r: fixed.owners[cs[-1]] for r, cs in fixed.layout.shared().items()}
+    rows = np.arange(fixed.layout.n)
+    crossing = [r // UNIT in last and holder[r] != last[r // UNIT] for r in rows]
+    assert _rows_moved(mode, side, fixed, gram=True) == expected + sum(crossing)

@@ -13,6 +13,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from .._native import core
 from .._reduction import parts_total
 from ..bias import BiasModel, damping_pair
 from ..data import CSRMatrix, Dataset, Vocabulary
@@ -51,10 +52,11 @@ _MANIFEST = "checkpoint.json"
 
 @dataclass
 class RunStats:
-    """What the last training run did: the exchange mode, the planned bytes that cross
-    between workers per half-epoch (user half, item half), the blocks per side, and whether
-    the tasks were pinned to their blocks' workers (alskit's scheduler plugin registered;
-    otherwise placed loosely, and work stealing may move some, with their data)."""
+    """What the last training run did: the exchange mode, the planned bytes of factor rows
+    that cross between workers per half-epoch (user half, item half; with the implicit Gram,
+    its shared reduction blocks' rows too), the blocks per side, and whether the tasks were
+    pinned to their blocks' workers (alskit's scheduler plugin registered; otherwise placed
+    loosely, and work stealing may move some, with their data)."""
 
     mode: str = ""
     bytes_per_half_epoch: dict[str, int] = field(default_factory=dict)
@@ -443,17 +445,8 @@ class DaskTrainer:
         """Bytes of fixed-side rows that cross between workers in each half-epoch."""
         row = spec.k * spec.dtype.itemsize
         for side, fixed in ((user_side, item_side), (item_side, user_side)):
-            moved = 0
-            for w in self._groups(side):
-                for c in range(fixed.layout.count):
-                    if fixed.owners[c] == w:
-                        continue
-                    if mode == "broadcast":
-                        lo, hi = fixed.layout.bounds(c)
-                        moved += (hi - lo) * row
-                    else:
-                        moved += side.sizes.get((w, c), 0) * row
-            self.stats.bytes_per_half_epoch[side.name] = moved
+            rows = _rows_moved(mode, side, fixed, needs_gram(spec))
+            self.stats.bytes_per_half_epoch[side.name] = rows * row
 
     def _half(
         self, spec: Spec, mode: str, side: _Side, fixed: _Side
@@ -665,3 +658,25 @@ def _solve_cost(spec: Spec, nnz: int, rows: int) -> float:
         blocks = -(-k // b) * int(spec.config.sweeps)
         return float(blocks * (nnz * (b * b + 2 * k) + rows * (2 * b * k + b**3 / 3)))
     return nnz * k * k + rows * (k**3 / 3 + 2 * k * k)
+
+
+def _rows_moved(mode: str, side: _Side, fixed: _Side, gram: bool) -> int:
+    """Fixed-side rows that cross between workers in a half-epoch solving ``side``: to each
+    worker with blocks of ``side``, every row of the fixed blocks it does not hold (broadcast)
+    or the rows its blocks reference there (routed: ``side.sizes``); with the Gram, also the
+    rows of each shared reduction block held away from its last holder (``_half``)."""
+    moved = 0
+    for w in {*side.owners}:
+        for c in range(fixed.layout.count):
+            if fixed.owners[c] == w:
+                continue
+            lo, hi = fixed.layout.bounds(c)
+            moved += hi - lo if mode == "broadcast" else side.sizes.get((w, c), 0)
+    if gram:
+        step = core.reduction_block_rows()
+        for r, cs in fixed.layout.shared().items():
+            for c in cs[:-1]:
+                if fixed.owners[c] != fixed.owners[cs[-1]]:
+                    lo, hi = fixed.layout.bounds(c)
+                    moved += min(hi, (r + 1) * step) - max(lo, r * step)
+    return moved
