@@ -169,8 +169,17 @@ def gram_total(reg: float, n: int, *partials: GramParts) -> NDArray[Any]:
     return total
 
 
-def concat_rows(*blocks: NDArray[Any]) -> NDArray[Any]:
-    return np.ascontiguousarray(np.concatenate(blocks))
+Fixed = tuple[NDArray[Any], NDArray[Any] | None]  # a half-epoch's fixed rows, and their Gram
+
+
+def whole_fixed_side(reg: float | None, *blocks: NDArray[Any]) -> Fixed:
+    """The whole fixed side from its blocks (broadcast), with its Gram (plus ``reg`` on the
+    diagonal) when ``reg`` is given: computed here, from all the rows, by the local
+    training's own call (the same bits at any thread count), where routed mode reduces the
+    blocks' partials (:func:`gram_total`)."""
+    rows = np.ascontiguousarray(np.concatenate(blocks))
+    gram = None if reg is None else core.gram(rows, reg, threads=1, trusted=True)
+    return rows, gram
 
 
 def solve_block(
@@ -179,23 +188,27 @@ def solve_block(
     n: int,
     block: RowBlock,
     left: NDArray[Any],
-    right: NDArray[Any],
-    gram: NDArray[Any] | None,
+    fixed: Fixed,
+    gram: NDArray[Any] | None = None,
 ) -> tuple[NDArray[Any], list[ReductionPart]]:
     """The block's new factors (one native call) and its share of Σ‖Δrow‖² over the side's
-    ``n`` rows (:func:`~alskit._reduction.reduction_parts` of the kernel's per-row terms)."""
+    ``n`` rows (:func:`~alskit._reduction.reduction_parts` of the kernel's per-row terms),
+    given the ``fixed`` rows and the Gram that came with them or, routed, ``gram``."""
     assert block.values is not None  # a training block always has its values
+    right, with_rows = fixed
+    gram = with_rows if gram is None else gram
     new = left.copy()
     terms = np.empty(block.hi - block.lo)
     solve_rows(spec, side, block.indptr, block.indices, block.values, new, right, gram, terms)
     return new, reduction_parts(block.lo, n, terms)
 
 
-def received_rows(k: int, dtype: str, *received: NDArray[Any]) -> NDArray[Any]:
-    """The fixed-side rows a worker received, in column order (see :class:`RoutedGroup`)."""
+def received_rows(k: int, dtype: str, *received: NDArray[Any]) -> Fixed:
+    """The fixed-side rows a worker received, in column order (see :class:`RoutedGroup`);
+    their Gram comes separately (:func:`gram_total`)."""
     if not received:
-        return np.zeros((0, k), dtype=dtype)
-    return np.ascontiguousarray(np.concatenate(received))
+        return np.zeros((0, k), dtype=dtype), None
+    return np.ascontiguousarray(np.concatenate(received)), None
 
 
 # ---- batch recommendation and prediction ---------------------------------------------------

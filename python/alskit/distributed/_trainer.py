@@ -454,25 +454,11 @@ class DaskTrainer:
         """Solve every block of ``side`` given ``fixed``: new factor futures and the futures
         of their shares of Σ‖Δ‖² (reduction parts)."""
         self._workers()
-        gram = None
-        if needs_gram(spec):
-            # Each block's Gram partials stay where it is; only the rows of a reduction
-            # block that blocks share travel, to the last of them (at most 4096 rows).
-            lay = fixed.layout
-            whole, edges = [], []
-            for c, f in enumerate(fixed.factors):
-                at = self._owner(fixed, c)
-                pair = self._submit(t.gram_parts, f, lay.bounds(c)[0], lay.n, at=at)
-                whole.append(self._submit(t.item, pair, 0, at=at))
-                edges.append(self._submit(t.item, pair, 1, at=at))
-            shared = [
-                self._submit(
-                    t.shared_gram, r, *[edges[c] for c in cs], at=self._owner(fixed, cs[-1])
-                )
-                for r, cs in lay.shared().items()
-            ]
-            reg = spec.reg(side.name)
-            gram = self._submit(t.gram_total, reg, lay.n, *whole, *shared)
+        reg = spec.reg(side.name) if needs_gram(spec) else None
+        # Broadcast: each worker computes the Gram from the whole fixed side it receives
+        # anyway (no partials travel, no chain of tasks between the halves); routed: the
+        # blocks' partials are reduced.
+        gram = None if reg is None or mode == "broadcast" else self._reduced_gram(reg, fixed)
         results: list[Any] = [None] * side.layout.count
         for w, blocks in self._groups(side).items():
             at = self._at(w)
@@ -491,7 +477,7 @@ class DaskTrainer:
                     )
                     for c, f in enumerate(fixed.factors)
                 ]
-                right = self._submit(t.concat_rows, *pieces, at=at)
+                right = self._submit(t.whole_fixed_side, reg, *pieces, at=at)
                 train = side.train
             else:
                 received = [
@@ -522,6 +508,23 @@ class DaskTrainer:
             self._submit(t.item, r, 1, at=self._owner(side, b)) for b, r in enumerate(results)
         ]
         return factors, deltas
+
+    def _reduced_gram(self, reg: float, fixed: _Side) -> Any:
+        """The fixed side's Gram (plus ``reg``) reduced from its blocks' partials, each
+        computed where its block is; only the rows of a reduction block that blocks share
+        travel, to the last of them (at most 4096 rows)."""
+        lay = fixed.layout
+        whole, edges = [], []
+        for c, f in enumerate(fixed.factors):
+            at = self._owner(fixed, c)
+            pair = self._submit(t.gram_parts, f, lay.bounds(c)[0], lay.n, at=at)
+            whole.append(self._submit(t.item, pair, 0, at=at))
+            edges.append(self._submit(t.item, pair, 1, at=at))
+        shared = [
+            self._submit(t.shared_gram, r, *[edges[c] for c in cs], at=self._owner(fixed, cs[-1]))
+            for r, cs in lay.shared().items()
+        ]
+        return self._submit(t.gram_total, reg, lay.n, *whole, *shared)
 
     def _collect(self, side: _Side, spec: Spec) -> NDArray[Any]:
         """The side's factor matrix, fetched block by block into one array."""
@@ -663,8 +666,9 @@ def _solve_cost(spec: Spec, nnz: int, rows: int) -> float:
 def _rows_moved(mode: str, side: _Side, fixed: _Side, gram: bool) -> int:
     """Fixed-side rows that cross between workers in a half-epoch solving ``side``: to each
     worker with blocks of ``side``, every row of the fixed blocks it does not hold (broadcast)
-    or the rows its blocks reference there (routed: ``side.sizes``); with the Gram, also the
-    rows of each shared reduction block held away from its last holder (``_half``)."""
+    or the rows its blocks reference there (routed: ``side.sizes``); with the Gram reduced
+    from partials (routed), also the rows of each shared reduction block held away from its
+    last holder (``_reduced_gram``)."""
     moved = 0
     for w in {*side.owners}:
         for c in range(fixed.layout.count):
@@ -672,7 +676,7 @@ def _rows_moved(mode: str, side: _Side, fixed: _Side, gram: bool) -> int:
                 continue
             lo, hi = fixed.layout.bounds(c)
             moved += hi - lo if mode == "broadcast" else side.sizes.get((w, c), 0)
-    if gram:
+    if gram and mode == "routed":
         step = core.reduction_block_rows()
         for r, cs in fixed.layout.shared().items():
             for c in cs[:-1]:
