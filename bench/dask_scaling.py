@@ -7,8 +7,11 @@ measurement runs in its own process so that its memory is its own:
 - dask (broadcast and routed): a ``LocalCluster`` of 2 worker processes × 1 thread, the
   client reading the partitions with ``dd.read_parquet`` (it never loads the interactions).
 
-Printed per scorer: median seconds per epoch (epochs after the first; the first includes no
-setup in either path, but the median is used anyway), the ratio dask / local, bytes that
+Local and Dask runs repeat in ``--rounds`` rounds of alternating order (local, broadcast,
+routed; then routed, broadcast, local), Spark once in the middle, so that the host's drift
+over the run does not fall on one side of a ratio. Printed per scorer: median seconds per
+epoch over every round (epochs after the first; the first includes no setup in either path,
+but the median is used anyway) and each round's median, the ratio dask / local, bytes that
 crossed between workers per half-epoch (measured from the workers' transfer counters, and
 as planned by the trainer), and the client's peak resident memory over its resident size
 before training against the factor matrices. Spark MLlib's ALS (``local[2]``, the same
@@ -194,6 +197,13 @@ def child(args: argparse.Namespace) -> None:
     print(json.dumps(out))
 
 
+def epochs_of(rounds: list[dict[str, Any]]) -> tuple[float, str]:
+    """The median epoch over every round's runs, and each round's median."""
+    times = [r["epoch_seconds"] for r in rounds]
+    each = ", ".join(f"{statistics.median(t):.2f}" for t in times)
+    return statistics.median([t for r in times for t in r]), each
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shape", default="ml20m")
@@ -201,6 +211,12 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--parts", type=int, default=16)
     parser.add_argument("--kinds", default="implicit,explicit")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=2,
+        help="rounds of local and Dask runs, in alternating order (Spark once, in the middle)",
+    )
     parser.add_argument(
         "--blocks",
         default="",
@@ -238,11 +254,18 @@ def main() -> None:
         seconds = time.perf_counter() - t0
         print(f"data: {args.shape}, {args.parts} Parquet partitions ({seconds:.0f} s)")
         for kind in args.kinds.split(","):
-            results: dict[tuple[str, str], Any] = {}
-            runs = [("local", "")]
-            runs += [(m, b) for b in args.blocks.split(",") for m in ("broadcast", "routed")]
-            runs += [("spark", "")] if has_spark else []
-            for run, blocks in runs:
+            order = [("local", "")]
+            order += [(m, b) for b in args.blocks.split(",") for m in ("broadcast", "routed")]
+            # Rounds in alternating order (local, broadcast, routed, then routed, broadcast,
+            # local), Spark in the middle: a drift of the host's speed over the run weighs
+            # on every path alike instead of on whichever ran last.
+            schedule: list[tuple[str, str]] = []
+            for r in range(args.rounds):
+                schedule += order if r % 2 == 0 else order[::-1]
+                if has_spark and r == max(0, args.rounds // 2 - 1):
+                    schedule.append(("spark", ""))
+            results: dict[tuple[str, str], list[Any]] = {}
+            for run, blocks in schedule:
                 cmd = [sys.executable, __file__, "--run", run, "--data", str(directory)]
                 cmd += ["--kind", kind, "--k", str(args.k), "--epochs", str(args.epochs)]
                 cmd += ["--blocks", blocks, "--spark-epochs", str(args.spark_epochs)]
@@ -252,35 +275,41 @@ def main() -> None:
                 proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
                 if proc.returncode != 0:
                     raise SystemExit(f"{run} failed:\n{proc.stderr[-3000:]}")
-                results[run, blocks] = json.loads(proc.stdout.strip().splitlines()[-1])
-            local = statistics.median(results["local", ""]["epoch_seconds"])
-            print(f"\n{kind}, k={args.k}: local (2 threads) {local:.2f} s/epoch")
+                out = json.loads(proc.stdout.strip().splitlines()[-1])
+                results.setdefault((run, blocks), []).append(out)
+            local, each = epochs_of(results["local", ""])
+            print(f"\n{kind}, k={args.k}: local (2 threads) {local:.2f} s/epoch (rounds: {each})")
             dask_best = float("inf")
-            for run, blocks in runs[1:]:
-                r = results[run, blocks]
-                if run == "spark":
-                    it = r["iteration_seconds"]
-                    fits = ", ".join(f"{n} it. {s:.1f} s" for n, s in r["fit_seconds"].items())
-                    print(
-                        f"  spark local[2] {it:.2f} s/iteration ({fits}; {r['rows']} rows): "
-                        f"alskit on Dask {it / dask_best:.1f}x faster, local "
-                        f"{it / local:.1f}x faster"
-                    )
-                    continue
-                med = statistics.median(r["epoch_seconds"])
+            for run, blocks in order[1:]:
+                med, each = epochs_of(results[run, blocks])
                 dask_best = min(dask_best, med)
-                measured = statistics.median(r["bytes_measured_per_epoch"]) / 2 / MB
-                planned = {s: b / MB for s, b in r["bytes_planned_per_half_epoch"].items()}
+                rs = results[run, blocks]
+                measured = (
+                    statistics.median([b for r in rs for b in r["bytes_measured_per_epoch"]])
+                    / 2
+                    / MB
+                )
+                planned = {s: b / MB for s, b in rs[0]["bytes_planned_per_half_epoch"].items()}
+                setup = ", ".join(f"{r['first_epoch_with_setup']:.1f}" for r in rs)
+                peaks = ", ".join(f"+{r['client_peak_increase_mb']:.0f}" for r in rs)
                 asked = f", asked {blocks}" if blocks else ""
                 print(
                     f"  dask {run:9s} {med:.2f} s/epoch = {med / local:.2f}x local "
-                    f"(first epoch with setup {r['first_epoch_with_setup']:.1f} s, "
-                    f"blocks {r['blocks']}{asked})\n"
+                    f"(rounds: {each}; first epoch with setup {setup} s, "
+                    f"blocks {rs[0]['blocks']}{asked})\n"
                     f"    moved per half-epoch: {measured:.1f} MB measured (mean of the "
                     f"halves), planned user {planned['user']:.1f} MB / item "
                     f"{planned['item']:.1f} MB\n"
-                    f"    client: {r['client_rss_before_mb']:.0f} MB before training, peak "
-                    f"+{r['client_peak_increase_mb']:.0f} MB (factors {r['factors_mb']:.0f} MB)"
+                    f"    client: {rs[0]['client_rss_before_mb']:.0f} MB before training, peak "
+                    f"{peaks} MB (factors {rs[0]['factors_mb']:.0f} MB)"
+                )
+            for r in results.get(("spark", ""), []):
+                it = r["iteration_seconds"]
+                fits = ", ".join(f"{n} it. {s:.1f} s" for n, s in r["fit_seconds"].items())
+                print(
+                    f"  spark local[2] {it:.2f} s/iteration ({fits}; {r['rows']} rows): "
+                    f"alskit on Dask {it / dask_best:.1f}x faster, local "
+                    f"{it / local:.1f}x faster"
                 )
         if not has_spark and args.spark:
             print("\nSpark MLlib: pyspark is not installed, not measured (pip install pyspark)")
