@@ -241,6 +241,8 @@ def main() -> None:
     if args.run:
         child(args)
         return
+    if args.rounds < 1:
+        parser.error(f"--rounds must be at least 1, got {args.rounds}")
     try:
         import pyspark  # noqa: F401
 

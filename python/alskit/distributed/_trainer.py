@@ -53,8 +53,8 @@ _MANIFEST = "checkpoint.json"
 @dataclass
 class RunStats:
     """What the last training run did: the exchange mode, the planned bytes of factor rows
-    that cross between workers per half-epoch (user half, item half; with the implicit Gram,
-    its shared reduction blocks' rows too), the blocks per side, and whether the tasks were
+    that cross between workers per half-epoch (user half, item half; routed with the implicit
+    Gram, its shared reduction blocks' rows too), the blocks per side, and whether the tasks were
     pinned to their blocks' workers (alskit's scheduler plugin registered; otherwise placed
     loosely, and work stealing may move some, with their data)."""
 
